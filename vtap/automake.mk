@@ -1,0 +1,42 @@
+# Copyright (c) 2026 The OVS-vTAP authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# OVS-vTAP's part of the patched Open vSwitch build, included last by the
+# top-level Makefile.am.  The module itself (libvtap.a) is built by the
+# OVS-vTAP top level; this tree has only its C ABI headers.
+
+noinst_HEADERS += \
+	vtap/capi/vtap.h \
+	vtap/policy/flow_key.h
+
+vswitchd_ovs_vswitchd_SOURCES += \
+	vswitchd/vtap-bridge.c \
+	vswitchd/vtap-bridge.h
+vswitchd_ovs_vswitchd_LDADD += $(VTAP_LIBS)
+EXTRA_vswitchd_ovs_vswitchd_DEPENDENCIES = $(VTAP_LIB)
+MAN_FRAGMENTS += vswitchd/vtap-unixctl.man
+
+utilities_ovs_vsctl_SOURCES += \
+	utilities/ovs-vsctl-tap.c \
+	utilities/ovs-vsctl-tap.h
+utilities_ovs_vsctl_LDADD += $(VTAP_LIBS)
+EXTRA_utilities_ovs_vsctl_DEPENDENCIES = $(VTAP_LIB)
+
+man_MANS += utilities/ovs-vtap.7
+EXTRA_DIST += utilities/ovs-vtap.7
+
+TESTSUITE_AT += \
+	tests/vtap.at \
+	tests/vtap-vsctl.at \
+	tests/vtap-vswitchd.at

@@ -1,0 +1,218 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef VTAP_CAPI_VTAP_H
+#define VTAP_CAPI_VTAP_H 1
+
+/* The C ABI of the vtap module: the only header of the module that Open
+ * vSwitch's C code includes.
+ *
+ * The module is written in C++17 and knows nothing of OVS internals; OVS
+ * knows nothing of C++.  Everything crosses this boundary as plain C: opaque
+ * handles, fixed-width integers, NUL-terminated strings.  No C++ exception
+ * ever crosses it: every function catches what it could throw and reports it
+ * as an error string or a null handle.
+ *
+ * Error strings returned by this API are allocated with malloc() and owned by
+ * the caller, who frees them with free().  They name the bad part, e.g.
+ * "match: tp_dst: requires tcp, udp or sctp".
+ *
+ * Threading: a 'struct vtap_policy' is a builder used by one thread.  A
+ * 'struct vtap_classifier' is immutable once compiled, so any number of
+ * threads may look up in it at once without locking; the owner publishes it
+ * and retires the old one with its own RCU (OVS's ovsrcu). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtap/policy/flow_key.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the vtap module, e.g. "0.1.0". */
+const char *vtap_version(void);
+
+/* Matches.
+ *
+ * A match is written in ovs-fields(7) syntax, e.g. "tcp,nw_src=192.0.2.0/24,
+ * tp_dst=80" or "ipv6,ipv6_dst=2001:db8::/64".  The empty string matches
+ * everything.  The parser is stricter than ovs-ofctl: unmet prerequisites,
+ * a field given twice, contradicting protocols, out-of-range values and
+ * host bits set beyond a prefix are all errors. */
+struct vtap_match {
+    struct vtap_flow_key key;   /* Always key & mask == key. */
+    struct vtap_flow_key mask;
+};
+
+/* Parses 's' into '*match'.  Returns NULL on success, otherwise an error
+ * message naming the bad part (and '*match' is unspecified). */
+char *vtap_match_parse(const char *s, struct vtap_match *match);
+
+/* Returns the canonical form of 'match' (malloc'd), the one vtap_match_parse()
+ * reads back to the same match.  The empty match formats as "". */
+char *vtap_match_format(const struct vtap_match *match);
+
+/* Tap configuration. */
+
+enum vtap_offload {
+    VTAP_OFFLOAD_AUTO,          /* eBPF or DPDK where possible, else native. */
+    VTAP_OFFLOAD_NATIVE,        /* Copies made by the OVS datapath. */
+    VTAP_OFFLOAD_EBPF,          /* TC program on kernel ports, or nothing. */
+    VTAP_OFFLOAD_DPDK,          /* DPDK clone path on DPDK ports, or
+                                 * nothing. */
+};
+
+/* Parses "auto", "native", "ebpf" or "dpdk".  Returns false otherwise. */
+bool vtap_offload_from_string(const char *s, enum vtap_offload *offload);
+const char *vtap_offload_to_string(enum vtap_offload offload);
+
+/* Direction in which a packet crosses a selected port, as seen from the
+ * switch. */
+enum vtap_direction {
+    VTAP_DIR_INGRESS = 1,       /* Received by the switch on the port. */
+    VTAP_DIR_EGRESS = 2,        /* Sent by the switch on the port. */
+};
+
+/* Ports are identified by a 32-bit number chosen by the caller (OVS uses the
+ * OpenFlow port number of each interface of the Port).  VTAP_PORT_NONE is
+ * never a valid port. */
+#define VTAP_PORT_NONE UINT32_MAX
+
+/* Limits of the delivery settings, as in the OVSDB schema. */
+#define VTAP_ID_MIN 1
+#define VTAP_ID_MAX UINT32_MAX
+#define VTAP_VLAN_MIN 1
+#define VTAP_VLAN_MAX 4095
+#define VTAP_SNAPLEN_MIN 14
+#define VTAP_SNAPLEN_MAX 65535
+
+struct vtap_tap_config {
+    const char *name;           /* Non-empty, unique within a policy. */
+    uint32_t id;                /* VTAP_ID_MIN..VTAP_ID_MAX, unique. */
+    bool enabled;               /* A disabled tap is kept but never matches. */
+
+    /* Selection. */
+    bool select_all;            /* Every port, both directions. */
+    const uint32_t *src_ports;  /* Ingress on these ports. */
+    size_t n_src_ports;
+    const uint32_t *dst_ports;  /* Egress on these ports. */
+    size_t n_dst_ports;
+    const char *match;          /* NULL or "" matches everything. */
+
+    /* Delivery. */
+    const uint32_t *output_ports; /* Where copies go (a Port's interfaces). */
+    size_t n_output_ports;        /* At least one. */
+    uint16_t output_vlan;       /* 0: copy untagged as is; else 1..4095. */
+    uint32_t snaplen;           /* 0: whole packet; else 14..65535. */
+    uint32_t sampling;          /* 0 or 1: every packet; N: 1 in N. */
+    uint32_t max_rate;          /* 0: unlimited; else copies per second. */
+    enum vtap_offload offload;
+};
+
+/* A tap as stored in a compiled classifier: its configuration, validated,
+ * with the match parsed.  Pointers inside stay valid as long as the
+ * classifier does. */
+struct vtap_tap_info {
+    const char *name;
+    uint32_t id;
+    bool enabled;
+    bool select_all;
+    const uint32_t *src_ports;
+    size_t n_src_ports;
+    const uint32_t *dst_ports;
+    size_t n_dst_ports;
+    struct vtap_match match;
+    const char *match_string;   /* Canonical form of 'match'. */
+    const uint32_t *output_ports;
+    size_t n_output_ports;
+    uint16_t output_vlan;
+    uint32_t snaplen;
+    uint32_t sampling;
+    uint32_t max_rate;
+    enum vtap_offload offload;
+};
+
+/* Policy builder: collects the taps of one bridge, then compiles them. */
+struct vtap_policy;
+
+struct vtap_policy *vtap_policy_create(void);
+void vtap_policy_destroy(struct vtap_policy *);
+
+/* Validates 'cfg' and, if it is good, adds it to 'policy'.  Returns NULL on
+ * success.  Otherwise returns an error naming the bad part (for example
+ * "snaplen: 9 is out of range 14..65535", "id: 7 is already used by tap
+ * 'web'", "output_port: port 3 is also a selected port") and leaves 'policy'
+ * unchanged, so that one bad tap never keeps the good ones from working. */
+char *vtap_policy_add_tap(struct vtap_policy *,
+                          const struct vtap_tap_config *);
+
+/* Number of taps added to 'policy' so far. */
+size_t vtap_policy_n_taps(const struct vtap_policy *);
+
+/* Compiles the taps in 'policy' into a classifier.  'policy' is unchanged
+ * and may be destroyed afterwards.  Returns NULL only if memory ran out. */
+struct vtap_classifier *vtap_policy_compile(const struct vtap_policy *);
+
+/* Classifier: immutable; lookups are thread-safe. */
+struct vtap_classifier;
+
+void vtap_classifier_destroy(struct vtap_classifier *);
+
+size_t vtap_classifier_n_taps(const struct vtap_classifier *);
+
+/* Returns the n'th tap (0 <= n < vtap_classifier_n_taps()), in ascending
+ * order of id. */
+const struct vtap_tap_info *vtap_classifier_tap(const struct vtap_classifier *,
+                                                size_t n);
+
+/* Returns the tap with 'id', or NULL. */
+const struct vtap_tap_info *vtap_classifier_find_id(
+    const struct vtap_classifier *, uint32_t id);
+
+/* Returns the tap named 'name', or NULL. */
+const struct vtap_tap_info *vtap_classifier_find_name(
+    const struct vtap_classifier *, const char *name);
+
+/* Finds the enabled taps that select a packet with flow 'key' crossing 'port'
+ * in direction 'dir'.  Stores up to 'max_ids' of their ids, in ascending
+ * order, in 'ids' and returns how many taps matched in all (which may exceed
+ * 'max_ids').
+ *
+ * ORs into '*wc' every bit of the key that the lookup examined, whether or
+ * not a tap matched, so that the caller can install a datapath megaflow that
+ * is correct for every packet it will match.  Bits of fields that no tap
+ * relevant to 'port' and 'dir' looks at are left alone.  'wc' may be NULL.
+ *
+ * A tap never selects packets that cross one of its own output ports. */
+size_t vtap_classifier_lookup(const struct vtap_classifier *,
+                              uint32_t port, enum vtap_direction dir,
+                              const struct vtap_flow_key *key,
+                              struct vtap_flow_key *wc,
+                              uint32_t *ids, size_t max_ids);
+
+/* Returns true if any enabled tap could select packets crossing 'port' in
+ * 'dir' (so that the caller can skip building a key otherwise). */
+bool vtap_classifier_port_is_selected(const struct vtap_classifier *,
+                                      uint32_t port, enum vtap_direction dir);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* vtap/capi/vtap.h */

@@ -1,0 +1,378 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include "vtap/compiler/classifier.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "vtap/policy/match.h"
+
+namespace vtap {
+
+namespace {
+
+/* Index of 'dir' into per-direction arrays, or -1 if it is not a
+ * direction. */
+int
+direction_index(vtap_direction dir)
+{
+    return (dir == VTAP_DIR_INGRESS ? 0
+            : dir == VTAP_DIR_EGRESS ? 1
+            : -1);
+}
+
+/* The final mixing step of SplitMix64: every input bit affects every output
+ * bit, which the hash of a masked key needs because masking zeroes most of
+ * its bits. */
+uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* The taps that one visited subtable matched, being merged with those of
+ * the other visited subtables. */
+struct Hit {
+    const uint32_t *next;
+    const uint32_t *end;
+};
+
+/* How many subtables may match in one lookup before lookup() falls back to a
+ * slower method that needs no memory.  More than a handful of distinct masks
+ * matching one packet on one port is already unusual. */
+constexpr size_t kMaxInlineHits = 32;
+
+}  // namespace
+
+size_t
+Classifier::FlowKeyHash::operator()(const vtap_flow_key &key) const noexcept
+{
+    uint64_t words[sizeof key / sizeof(uint64_t)];
+    memcpy(words, &key, sizeof words);
+
+    uint64_t hash = 0;
+    for (uint64_t word : words) {
+        hash = mix64(hash ^ word) + 0x9e3779b97f4a7c15ULL;
+    }
+    return hash;
+}
+
+bool
+Classifier::FlowKeyEqual::operator()(const vtap_flow_key &a,
+                                     const vtap_flow_key &b) const noexcept
+{
+    return flow_key_equal(a, b);
+}
+
+const std::vector<uint32_t> *
+Classifier::Subtable::find(const vtap_flow_key &key) const noexcept
+{
+    auto it = taps_by_key.find(flow_key_and(key, mask));
+    return it == taps_by_key.end() ? nullptr : &it->second;
+}
+
+/* Puts entries into subtables, finding each entry's subtable through a
+ * temporary index by mask: a search through the list would make compiling
+ * 10,000 taps with distinct masks quadratic. */
+class Classifier::Builder {
+public:
+    /* Adds the tap with index 'tap_index' and 'match' to 'list'.  Taps must
+     * be added in ascending order of index. */
+    void add(SubtableList *list, uint32_t tap_index, const vtap_match &match)
+    {
+        auto &by_mask = subtable_index_[list];
+        auto inserted = by_mask.emplace(match.mask, list->size());
+        if (inserted.second) {
+            list->push_back(Subtable{match.mask, {}});
+        }
+        Subtable &subtable = (*list)[inserted.first->second];
+        subtable.taps_by_key[match.key].push_back(tap_index);
+    }
+
+private:
+    std::unordered_map<SubtableList *,
+                       std::unordered_map<vtap_flow_key, size_t, FlowKeyHash,
+                                          FlowKeyEqual>> subtable_index_;
+};
+
+Classifier::Classifier(const Policy &policy)
+{
+    taps_.reserve(policy.n_taps());
+    for (const Tap &tap : policy.taps()) {
+        taps_.push_back(StoredTap{tap, format_match(tap.selection.match),
+                                  vtap_tap_info{}});
+    }
+    std::sort(taps_.begin(), taps_.end(),
+              [](const StoredTap &a, const StoredTap &b) {
+                  return a.tap.id < b.tap.id;
+              });
+
+    /* Only now that 'taps_' is final can its members be pointed to. */
+    Builder builder;
+    for (uint32_t i = 0; i < taps_.size(); i++) {
+        StoredTap &stored = taps_[i];
+        const Tap &tap = stored.tap;
+        const Selection &sel = tap.selection;
+        const Delivery &delivery = tap.delivery;
+
+        vtap_tap_info &info = stored.info;
+        info.name = tap.name.c_str();
+        info.id = tap.id;
+        info.enabled = tap.enabled;
+        info.select_all = sel.select_all;
+        info.src_ports = sel.src_ports.data();
+        info.n_src_ports = sel.src_ports.size();
+        info.dst_ports = sel.dst_ports.data();
+        info.n_dst_ports = sel.dst_ports.size();
+        info.match = sel.match;
+        info.match_string = stored.match_string.c_str();
+        info.output_ports = delivery.output_ports.data();
+        info.n_output_ports = delivery.output_ports.size();
+        info.output_vlan = delivery.output_vlan;
+        info.snaplen = delivery.snaplen;
+        info.sampling = delivery.sampling;
+        info.max_rate = delivery.max_rate;
+        info.offload = delivery.offload;
+
+        index_by_id_.emplace(tap.id, i);
+        index_by_name_.emplace(tap.name, i);
+
+        if (!tap.enabled) {
+            continue;
+        }
+        if (sel.select_all) {
+            builder.add(&any_port_subtables_, i, sel.match);
+            n_select_all_++;
+            for (uint32_t port : delivery.output_ports) {
+                n_select_all_outputs_[port]++;
+            }
+        }
+        for (uint32_t port : sel.src_ports) {
+            builder.add(&port_subtables_[0][port], i, sel.match);
+        }
+        for (uint32_t port : sel.dst_ports) {
+            builder.add(&port_subtables_[1][port], i, sel.match);
+        }
+    }
+}
+
+const vtap_tap_info *
+Classifier::find_id(uint32_t id) const
+{
+    auto it = index_by_id_.find(id);
+    return it == index_by_id_.end() ? nullptr : &taps_[it->second].info;
+}
+
+const vtap_tap_info *
+Classifier::find_name(std::string_view name) const
+{
+    auto it = index_by_name_.find(name);
+    return it == index_by_name_.end() ? nullptr : &taps_[it->second].info;
+}
+
+bool
+Classifier::select_all_applies(uint32_t port) const noexcept
+{
+    if (!n_select_all_) {
+        return false;
+    }
+    auto it = n_select_all_outputs_.find(port);
+    return it == n_select_all_outputs_.end() || it->second < n_select_all_;
+}
+
+size_t
+Classifier::relevant_subtables(uint32_t port, vtap_direction dir,
+                               const SubtableList *lists[2]) const noexcept
+{
+    int d = direction_index(dir);
+    if (d < 0) {
+        return 0;
+    }
+
+    size_t n = 0;
+    auto it = port_subtables_[d].find(port);
+    if (it != port_subtables_[d].end()) {
+        lists[n++] = &it->second;
+    }
+    if (select_all_applies(port)) {
+        lists[n++] = &any_port_subtables_;
+    }
+    return n;
+}
+
+/* Reports tap 'tap_index' as a match, unless it outputs to 'port': a tap
+ * must never copy its own copies.  Only select_all taps can get here with
+ * such a port, since validation keeps taps from selecting their output
+ * ports explicitly. */
+void
+Classifier::emit(uint32_t tap_index, uint32_t port, uint32_t *ids,
+                 size_t max_ids, size_t *count) const noexcept
+{
+    const std::vector<uint32_t> &outputs
+        = taps_[tap_index].tap.delivery.output_ports;
+    if (std::binary_search(outputs.begin(), outputs.end(), port)) {
+        return;
+    }
+    if (*count < max_ids) {
+        ids[*count] = taps_[tap_index].info.id;
+    }
+    ++*count;
+}
+
+size_t
+Classifier::lookup(uint32_t port, vtap_direction dir,
+                   const vtap_flow_key &key, vtap_flow_key *wc,
+                   uint32_t *ids, size_t max_ids,
+                   LookupStats *stats) const noexcept
+{
+    LookupStats local_stats;
+    LookupStats &st = stats ? *stats : local_stats;
+    st = LookupStats();
+
+    const SubtableList *lists[2];
+    size_t n_lists = relevant_subtables(port, dir, lists);
+
+    Hit hits[kMaxInlineHits];
+    size_t n_hits = 0;
+    bool too_many_hits = false;
+    for (size_t i = 0; i < n_lists; i++) {
+        for (const Subtable &subtable : *lists[i]) {
+            st.n_subtables_visited++;
+            if (wc) {
+                flow_key_or_into(wc, subtable.mask);
+            }
+            const std::vector<uint32_t> *taps = subtable.find(key);
+            if (taps) {
+                st.n_subtables_matched++;
+                if (n_hits < kMaxInlineHits) {
+                    hits[n_hits++] = {taps->data(),
+                                      taps->data() + taps->size()};
+                } else {
+                    too_many_hits = true;
+                }
+            }
+        }
+    }
+    if (too_many_hits) {
+        return collect_by_probing(lists, n_lists, port, key, ids, max_ids);
+    }
+
+    /* Merge the ascending lists of the hits, dropping duplicates (a tap
+     * that selects a port both explicitly and through select_all is in two
+     * subtables).  Quadratic in the number of hits, which is small. */
+    size_t count = 0;
+    for (;;) {
+        bool found = false;
+        uint32_t smallest = 0;
+        for (size_t i = 0; i < n_hits; i++) {
+            if (hits[i].next != hits[i].end
+                && (!found || *hits[i].next < smallest)) {
+                smallest = *hits[i].next;
+                found = true;
+            }
+        }
+        if (!found) {
+            break;
+        }
+        for (size_t i = 0; i < n_hits; i++) {
+            if (hits[i].next != hits[i].end && *hits[i].next == smallest) {
+                hits[i].next++;
+            }
+        }
+        emit(smallest, port, ids, max_ids, &count);
+    }
+    return count;
+}
+
+/* Like the merge in lookup(), for when more subtables matched than lookup()
+ * can remember without allocating memory: finds each next tap by probing
+ * all the subtables again.  Slow, but correct and allocation-free. */
+size_t
+Classifier::collect_by_probing(const SubtableList *const lists[],
+                               size_t n_lists, uint32_t port,
+                               const vtap_flow_key &key, uint32_t *ids,
+                               size_t max_ids) const noexcept
+{
+    size_t count = 0;
+    bool have_last = false;
+    uint32_t last = 0;
+    for (;;) {
+        bool found = false;
+        uint32_t smallest = 0;
+        for (size_t i = 0; i < n_lists; i++) {
+            for (const Subtable &subtable : *lists[i]) {
+                const std::vector<uint32_t> *taps = subtable.find(key);
+                if (!taps) {
+                    continue;
+                }
+                auto next = (have_last
+                             ? std::upper_bound(taps->begin(), taps->end(),
+                                                last)
+                             : taps->begin());
+                if (next != taps->end() && (!found || *next < smallest)) {
+                    smallest = *next;
+                    found = true;
+                }
+            }
+        }
+        if (!found) {
+            return count;
+        }
+        emit(smallest, port, ids, max_ids, &count);
+        last = smallest;
+        have_last = true;
+    }
+}
+
+bool
+Classifier::port_is_selected(uint32_t port, vtap_direction dir) const
+    noexcept
+{
+    const SubtableList *lists[2];
+    return relevant_subtables(port, dir, lists) > 0;
+}
+
+size_t
+Classifier::n_subtables() const
+{
+    size_t n = any_port_subtables_.size();
+    for (const auto &by_port : port_subtables_) {
+        for (const auto &port_and_list : by_port) {
+            n += port_and_list.second.size();
+        }
+    }
+    return n;
+}
+
+size_t
+Classifier::n_subtables_for(uint32_t port, vtap_direction dir) const noexcept
+{
+    const SubtableList *lists[2];
+    size_t n_lists = relevant_subtables(port, dir, lists);
+    size_t n = 0;
+    for (size_t i = 0; i < n_lists; i++) {
+        n += lists[i]->size();
+    }
+    return n;
+}
+
+}  // namespace vtap
