@@ -26,7 +26,7 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
 #include "ofproto/ofproto.h"
-#include "ovs-rcu.h"
+#include "ofproto/ofproto-dpif-vtap.h"
 #include "smap.h"
 #include "svec.h"
 #include "unixctl.h"
@@ -58,10 +58,6 @@ struct vtap_bridge {
     struct vtap_bridge_tap *taps; /* One per Tap row, in name order. */
     size_t n_taps;
 
-    /* The compiled policy.  Readers in other threads (the datapath side,
-     * later) may hold it across a reconfiguration, so the old one is freed
-     * after an RCU grace period. */
-    OVSRCU_TYPE(struct vtap_classifier *) classifier;
 };
 
 static struct hmap vtap_bridges = HMAP_INITIALIZER(&vtap_bridges);
@@ -102,6 +98,20 @@ vtap_bridge_find(const struct ofproto *ofproto)
     return NULL;
 }
 
+/* Returns what 'ofproto''s bridge knows of the Tap row with 'uuid'. */
+static const struct vtap_bridge_tap *
+vtap_bridge_find_tap(const struct ofproto *ofproto, const struct uuid *uuid)
+{
+    const struct vtap_bridge *vb = vtap_bridge_find(ofproto);
+
+    for (size_t i = 0; vb && i < vb->n_taps; i++) {
+        if (uuid_equals(&vb->taps[i].uuid, uuid)) {
+            return &vb->taps[i];
+        }
+    }
+    return NULL;
+}
+
 static void
 vtap_bridge_clear_taps(struct vtap_bridge *vb)
 {
@@ -118,26 +128,6 @@ vtap_bridge_clear_taps(struct vtap_bridge *vb)
     free(vb->taps);
     vb->taps = NULL;
     vb->n_taps = 0;
-}
-
-/* ovsrcu_postpone() wants a complete type; the classifier is opaque. */
-static void
-vtap_bridge_classifier_destroy_cb(void *classifier)
-{
-    vtap_classifier_destroy(classifier);
-}
-
-static void
-vtap_bridge_set_classifier(struct vtap_bridge *vb,
-                           struct vtap_classifier *classifier)
-{
-    struct vtap_classifier *old = ovsrcu_get_protected(
-        struct vtap_classifier *, &vb->classifier);
-
-    ovsrcu_set(&vb->classifier, classifier);
-    if (old) {
-        ovsrcu_postpone__(vtap_bridge_classifier_destroy_cb, old);
-    }
 }
 
 /* Appends to 'ports' the OpenFlow port number of every interface of 'port'
@@ -346,7 +336,6 @@ vtap_bridge_configure(struct ofproto *ofproto,
         vb = xzalloc(sizeof *vb);
         vb->ofproto = ofproto;
         vb->name = xstrdup(br_cfg->name);
-        ovsrcu_init(&vb->classifier, NULL);
         hmap_insert(&vtap_bridges, &vb->node, hash_pointer(ofproto, 0));
     }
 
@@ -407,7 +396,8 @@ vtap_bridge_configure(struct ofproto *ofproto,
     hmapx_destroy(&used_ids);
     free(rows);
 
-    vtap_bridge_set_classifier(vb, vtap_policy_compile(policy));
+    /* The bridge's datapath backend owns the compiled policy from now on. */
+    ofproto_vtap_set(ofproto, vtap_policy_compile(policy));
     vtap_policy_destroy(policy);
 }
 
@@ -415,23 +405,19 @@ void
 vtap_bridge_refresh_stats(const struct ofproto *ofproto,
                           const struct ovsrec_bridge *br_cfg)
 {
-    struct vtap_bridge *vb = vtap_bridge_find(ofproto);
-
-    for (size_t i = 0; vb && i < br_cfg->n_taps; i++) {
+    for (size_t i = 0; i < br_cfg->n_taps; i++) {
         const struct ovsrec_tap *row = br_cfg->taps[i];
-        static const char *keys[] = { "tx_packets", "tx_bytes",
-                                      "tx_dropped" };
-        int64_t values[ARRAY_SIZE(keys)] = { 0, 0, 0 };
+        const struct vtap_bridge_tap *t;
+        uint64_t packets, bytes;
 
-        /* No backend copies yet, so every counter is zero; rows that were
-         * not applied get no statistics at all. */
-        for (size_t j = 0; j < vb->n_taps; j++) {
-            if (uuid_equals(&vb->taps[j].uuid, &row->header_.uuid)
-                && !vb->taps[j].error) {
-                ovsrec_tap_set_statistics(row, keys, values,
-                                          ARRAY_SIZE(keys));
-                break;
-            }
+        /* Rows that were not applied get no statistics. */
+        t = vtap_bridge_find_tap(ofproto, &row->header_.uuid);
+        if (t && !t->error
+            && ofproto_vtap_get_stats(ofproto, t->id, &packets, &bytes)) {
+            static const char *keys[] = { "tx_packets", "tx_bytes" };
+            int64_t values[] = { packets, bytes };
+
+            ovsrec_tap_set_statistics(row, keys, values, ARRAY_SIZE(keys));
         }
     }
 }
@@ -443,7 +429,7 @@ vtap_bridge_destroy(const struct ofproto *ofproto)
 
     if (vb) {
         hmap_remove(&vtap_bridges, &vb->node);
-        vtap_bridge_set_classifier(vb, NULL);
+        ofproto_vtap_set(CONST_CAST(struct ofproto *, ofproto), NULL);
         vtap_bridge_clear_taps(vb);
         free(vb->name);
         free(vb);
@@ -451,10 +437,12 @@ vtap_bridge_destroy(const struct ofproto *ofproto)
 }
 
 static void
-vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge_tap *t,
-                     const struct vtap_classifier *classifier)
+vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge *vb,
+                     const struct vtap_bridge_tap *t)
 {
+    const struct vtap_classifier *classifier = ofproto_vtap_get(vb->ofproto);
     const struct vtap_tap_info *info = NULL;
+    uint64_t packets = 0, bytes = 0;
 
     ds_put_format(ds, "  %s (id %"PRIu32"):", t->name, t->id);
     if (t->error) {
@@ -488,7 +476,9 @@ vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge_tap *t,
         ds_put_format(ds, ", offload %s\n",
                       vtap_offload_to_string(info->offload));
     }
-    ds_put_cstr(ds, "    stats: tx_packets:0 tx_bytes:0 tx_dropped:0\n");
+    ofproto_vtap_get_stats(vb->ofproto, t->id, &packets, &bytes);
+    ds_put_format(ds, "    stats: tx_packets:%"PRIu64" tx_bytes:%"PRIu64"\n",
+                  packets, bytes);
 }
 
 static void
@@ -515,17 +505,15 @@ vtap_bridge_unixctl_show(struct unixctl_conn *conn, int argc,
 
     for (size_t i = 0; i < n; i++) {
         const struct vtap_bridge *b = sorted[i];
-        const struct vtap_classifier *classifier;
 
         if (argc > 1 && strcmp(argv[1], b->name)) {
             continue;
         }
         found = true;
-        classifier = ovsrcu_get(struct vtap_classifier *, &b->classifier);
         ds_put_format(&ds, "%s: %"PRIuSIZE" tap%s\n", b->name, b->n_taps,
                       b->n_taps == 1 ? "" : "s");
         for (size_t j = 0; j < b->n_taps; j++) {
-            vtap_bridge_show_tap(&ds, &b->taps[j], classifier);
+            vtap_bridge_show_tap(&ds, b, &b->taps[j]);
         }
     }
     free(sorted);

@@ -20,6 +20,12 @@ noinst_HEADERS += \
 	vtap/capi/vtap.h \
 	vtap/policy/flow_key.h
 
+# The native backend lives in libofproto, which then needs the module.
+ofproto_libofproto_la_SOURCES += \
+	ofproto/ofproto-dpif-vtap.c \
+	ofproto/ofproto-dpif-vtap.h
+ofproto_libofproto_la_LIBADD += $(VTAP_LIBS)
+
 vswitchd_ovs_vswitchd_SOURCES += \
 	vswitchd/vtap-bridge.c \
 	vswitchd/vtap-bridge.h
@@ -39,4 +45,7 @@ EXTRA_DIST += utilities/ovs-vtap.7
 TESTSUITE_AT += \
 	tests/vtap.at \
 	tests/vtap-vsctl.at \
-	tests/vtap-vswitchd.at
+	tests/vtap-vswitchd.at \
+	tests/vtap-native.at
+
+SYSTEM_USERSPACE_TESTSUITE_AT += tests/system-vtap.at

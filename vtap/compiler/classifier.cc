@@ -17,6 +17,7 @@
 #include "vtap/compiler/classifier.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "vtap/policy/match.h"
@@ -61,17 +62,95 @@ struct Hit {
  * matching one packet on one port is already unusual. */
 constexpr size_t kMaxInlineHits = 32;
 
+/* The stages of the flow key (see Classifier::Stage) as byte ranges: stage
+ * 's' ends just before byte kStageEnds[s] and begins where stage 's - 1'
+ * ends.  A mask restricted to stages 0..s is then simply its first
+ * kStageEnds[s] bytes.  'pad', in L3, is zero in every mask. */
+constexpr size_t kStageEnds[] = {
+    offsetof(vtap_flow_key, ip_proto),      /* L2. */
+    offsetof(vtap_flow_key, tp_src),        /* L3. */
+    sizeof(vtap_flow_key),                  /* L4. */
+};
+
+/* The byte ranges hold what the stages are meant to hold only as long as
+ * the fields keep their order, so check it. */
+static_assert(offsetof(vtap_flow_key, eth_src) == 0
+              && offsetof(vtap_flow_key, eth_dst)
+                 < offsetof(vtap_flow_key, vlan_tci)
+              && offsetof(vtap_flow_key, vlan_tci)
+                 < offsetof(vtap_flow_key, eth_type)
+              && offsetof(vtap_flow_key, eth_type) + 2
+                 == offsetof(vtap_flow_key, ip_proto),
+              "L2 fields must come first, ending just before ip_proto");
+static_assert(offsetof(vtap_flow_key, ip_proto)
+              < offsetof(vtap_flow_key, ipv4_src)
+              && offsetof(vtap_flow_key, ipv4_src)
+                 < offsetof(vtap_flow_key, ipv4_dst)
+              && offsetof(vtap_flow_key, ipv4_dst)
+                 < offsetof(vtap_flow_key, ipv6_src)
+              && offsetof(vtap_flow_key, ipv6_src)
+                 < offsetof(vtap_flow_key, ipv6_dst)
+              && offsetof(vtap_flow_key, ipv6_dst) + 16
+                 == offsetof(vtap_flow_key, tp_src),
+              "L3 fields must come next, ending just before tp_src");
+static_assert(offsetof(vtap_flow_key, tp_src)
+              < offsetof(vtap_flow_key, tp_dst)
+              && offsetof(vtap_flow_key, tp_dst) + 2
+                 == sizeof(vtap_flow_key),
+              "L4 fields must come last");
+
+/* Returns 'mask' with every bit at or after byte 'end' zeroed. */
+vtap_flow_key
+mask_prefix(const vtap_flow_key &mask, size_t end)
+{
+    vtap_flow_key prefix = mask;
+    uint8_t *bytes = reinterpret_cast<uint8_t *>(&prefix);
+    memset(bytes + end, 0, sizeof prefix - end);
+    return prefix;
+}
+
+/* Returns true if 'mask' has a 1-bit in stage 's'. */
+bool
+stage_is_nonempty(const vtap_flow_key &mask, size_t s)
+{
+    const uint8_t *bytes = reinterpret_cast<const uint8_t *>(&mask);
+    size_t start = s ? kStageEnds[s - 1] : 0;
+    for (size_t i = start; i < kStageEnds[s]; i++) {
+        if (bytes[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
+
+static_assert(sizeof(vtap_flow_key) == 8 * sizeof(uint64_t),
+              "FlowKeyHash's word map needs a bit per 64-bit word");
+
+Classifier::FlowKeyHash::FlowKeyHash(const vtap_flow_key &mask)
+    : words(0)
+{
+    uint64_t mask_words[sizeof mask / sizeof(uint64_t)];
+    memcpy(mask_words, &mask, sizeof mask_words);
+    for (size_t i = 0; i < sizeof mask / sizeof(uint64_t); i++) {
+        if (mask_words[i]) {
+            words |= 1u << i;
+        }
+    }
+}
 
 size_t
 Classifier::FlowKeyHash::operator()(const vtap_flow_key &key) const noexcept
 {
-    uint64_t words[sizeof key / sizeof(uint64_t)];
-    memcpy(words, &key, sizeof words);
+    uint64_t key_words[sizeof key / sizeof(uint64_t)];
+    memcpy(key_words, &key, sizeof key_words);
 
     uint64_t hash = 0;
-    for (uint64_t word : words) {
-        hash = mix64(hash ^ word) + 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < sizeof key / sizeof(uint64_t); i++) {
+        if (words & (1u << i)) {
+            hash = mix64(hash ^ key_words[i]) + 0x9e3779b97f4a7c15ULL;
+        }
     }
     return hash;
 }
@@ -83,11 +162,65 @@ Classifier::FlowKeyEqual::operator()(const vtap_flow_key &a,
     return flow_key_equal(a, b);
 }
 
+Classifier::Subtable::Subtable(const vtap_flow_key &mask_)
+    : mask(mask_), taps_by_key(0, FlowKeyHash(mask_))
+{
+}
+
 const std::vector<uint32_t> *
 Classifier::Subtable::find(const vtap_flow_key &key) const noexcept
 {
     auto it = taps_by_key.find(flow_key_and(key, mask));
     return it == taps_by_key.end() ? nullptr : &it->second;
+}
+
+const std::vector<uint32_t> *
+Classifier::Subtable::find_staged(const vtap_flow_key &key,
+                                  const vtap_flow_key **examined,
+                                  LookupStats *st) const noexcept
+{
+    for (size_t i = 0; i < n_stages; i++) {
+        const Stage &stage = stages[i];
+        st->n_probes++;
+        if (!stage.keys.count(flow_key_and(key, stage.mask))) {
+            /* No entry agrees with 'key' on these bits, so neither does
+             * any entry with every packet that agrees with 'key' on them:
+             * the later stages are irrelevant. */
+            st->n_stage_misses++;
+            *examined = &stage.mask;
+            return nullptr;
+        }
+    }
+    st->n_probes++;
+    *examined = &mask;
+    return find(key);
+}
+
+void
+Classifier::Subtable::build_stages()
+{
+    static_assert(sizeof kStageEnds / sizeof kStageEnds[0] == kNStages,
+                  "kStageEnds must have an entry per stage");
+
+    size_t n_nonempty = 0;
+    size_t nonempty[kNStages];
+    for (size_t s = 0; s < kNStages; s++) {
+        if (stage_is_nonempty(mask, s)) {
+            nonempty[n_nonempty++] = s;
+        }
+    }
+
+    /* Up to, not including, the last nonempty stage: its cumulative mask is
+     * 'mask' itself, which the full lookup checks anyway. */
+    n_stages = 0;
+    for (size_t i = 0; i + 1 < n_nonempty; i++) {
+        Stage &stage = stages[n_stages++];
+        stage.mask = mask_prefix(mask, kStageEnds[nonempty[i]]);
+        stage.keys = FlowKeySet(taps_by_key.size(), FlowKeyHash(stage.mask));
+        for (const auto &key_and_taps : taps_by_key) {
+            stage.keys.insert(flow_key_and(key_and_taps.first, stage.mask));
+        }
+    }
 }
 
 /* Puts entries into subtables, finding each entry's subtable through a
@@ -102,10 +235,20 @@ public:
         auto &by_mask = subtable_index_[list];
         auto inserted = by_mask.emplace(match.mask, list->size());
         if (inserted.second) {
-            list->push_back(Subtable{match.mask, {}});
+            list->emplace_back(match.mask);
         }
         Subtable &subtable = (*list)[inserted.first->second];
         subtable.taps_by_key[match.key].push_back(tap_index);
+    }
+
+    /* Builds the stages of every subtable, once all taps are added. */
+    void finish()
+    {
+        for (auto &list_and_index : subtable_index_) {
+            for (Subtable &subtable : *list_and_index.first) {
+                subtable.build_stages();
+            }
+        }
     }
 
 private:
@@ -173,6 +316,7 @@ Classifier::Classifier(const Policy &policy)
             builder.add(&port_subtables_[1][port], i, sel.match);
         }
     }
+    builder.finish();
 }
 
 const vtap_tap_info *
@@ -257,10 +401,12 @@ Classifier::lookup(uint32_t port, vtap_direction dir,
     for (size_t i = 0; i < n_lists; i++) {
         for (const Subtable &subtable : *lists[i]) {
             st.n_subtables_visited++;
+            const vtap_flow_key *examined;
+            const std::vector<uint32_t> *taps
+                = subtable.find_staged(key, &examined, &st);
             if (wc) {
-                flow_key_or_into(wc, subtable.mask);
+                flow_key_or_into(wc, *examined);
             }
-            const std::vector<uint32_t> *taps = subtable.find(key);
             if (taps) {
                 st.n_subtables_matched++;
                 if (n_hits < kMaxInlineHits) {

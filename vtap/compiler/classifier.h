@@ -30,8 +30,14 @@
  * 10,000 taps that differ only in their addresses share one subtable.
  *
  * Unlike OVS's classifier there are no priorities: every matching tap gets a
- * copy, so every relevant subtable is always visited, and the mask of each
- * is exactly what the lookup examined (see lookup()).
+ * copy, so every relevant subtable is always visited.
+ *
+ * What a lookup reports as examined becomes the mask of a datapath megaflow,
+ * so the less it examines the more packets one megaflow covers.  Like OVS's
+ * classifier, each subtable is therefore searched in stages (L2, then L3,
+ * then L4: see Stage below): a packet that an earlier stage rules out, such
+ * as a UDP packet against "tcp,tp_dst=80", never has its later fields
+ * examined, so they stay wildcarded.
  *
  * A classifier is immutable once built, so lookups from many threads at once
  * need no locking. */
@@ -41,6 +47,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "vtap/capi/vtap.h"
@@ -51,8 +58,11 @@ namespace vtap {
 
 /* What one Classifier::lookup() did, for tests and benchmarks. */
 struct LookupStats {
-    size_t n_subtables_visited = 0;  /* Hash lookups done in subtables. */
+    size_t n_subtables_visited = 0;  /* Subtables looked into. */
     size_t n_subtables_matched = 0;  /* Those that found some taps. */
+    size_t n_stage_misses = 0;       /* Those ruled out before the last
+                                      * stage. */
+    size_t n_probes = 0;             /* Hash lookups, all stages together. */
 };
 
 class Classifier {
@@ -81,10 +91,12 @@ public:
      * and without duplicates, in 'ids' and returns how many there are in
      * all.
      *
-     * If 'wc' is nonnull, ORs into it the mask of every subtable visited,
-     * which is every bit of 'key' the answer depends on, and nothing else:
-     * a port that no tap selects leaves it untouched.  If 'stats' is
-     * nonnull, stores what the lookup did there.
+     * If 'wc' is nonnull, ORs into it every bit of 'key' that the lookup
+     * examined, so that every packet that agrees with 'key' on those bits
+     * gets the same answer.  That is, for each subtable visited, its mask
+     * restricted to the stages up to the one that ruled the packet out, or
+     * its whole mask if none did.  A port that no tap selects leaves 'wc'
+     * untouched.  If 'stats' is nonnull, stores what the lookup did there.
      *
      * Never allocates memory, never throws, and is safe to call from many
      * threads at once. */
@@ -116,25 +128,76 @@ private:
         vtap_tap_info info;
     };
 
+    /* Hashes a flow key by its 64-bit words.  A table of keys masked with
+     * one mask hashes only the words that the mask can make nonzero, since
+     * the others are zero in every key there.  Like OVS's miniflows, that
+     * makes hashing cost grow with the fields a mask has, so that hashing
+     * for all the probes of a staged lookup costs about what hashing the
+     * whole key once would. */
     struct FlowKeyHash {
+        FlowKeyHash() : words(0xff) {}  /* All words. */
+        explicit FlowKeyHash(const vtap_flow_key &mask);
+
         size_t operator()(const vtap_flow_key &) const noexcept;
+
+        uint8_t words;          /* Hashes word 'i' if bit 'i' is set. */
     };
     struct FlowKeyEqual {
         bool operator()(const vtap_flow_key &,
                         const vtap_flow_key &) const noexcept;
     };
 
+    using FlowKeySet = std::unordered_set<vtap_flow_key, FlowKeyHash,
+                                          FlowKeyEqual>;
+
+    /* The flow key splits into stages, in this order: L2 (eth_src through
+     * eth_type), L3 (ip_proto through ipv6_dst) and L4 (tp_src, tp_dst).
+     * A stage check of a subtable asks whether any of its entries agrees
+     * with the packet on the subtable's mask restricted to the stages up to
+     * and including one stage.  If none does, no entry can match, and that
+     * restricted mask is all the answer depended on. */
+    static constexpr size_t kNStages = 3;
+
+    struct Stage {
+        /* The subtable's mask with the bits of later stages zeroed. */
+        vtap_flow_key mask;
+
+        /* Every entry's key, masked with 'mask'. */
+        FlowKeySet keys;
+    };
+
     /* The entries of one port scope and direction that share one mask.
      * Maps a masked key to the indexes in 'taps_' of the taps whose match
      * has that key, in ascending order (thus ascending by id, too). */
     struct Subtable {
+        explicit Subtable(const vtap_flow_key &mask);
+
         vtap_flow_key mask;
         std::unordered_map<vtap_flow_key, std::vector<uint32_t>, FlowKeyHash,
                            FlowKeyEqual> taps_by_key;
 
+        /* The checks that find_staged() makes before its full lookup, in
+         * stage order: one for each stage whose part of 'mask' is nonzero,
+         * except the last such stage, for which the full lookup itself is
+         * the check.  A stage without bits in 'mask' would only repeat the
+         * check of the stage before it, so it gets none. */
+        Stage stages[kNStages - 1];
+        size_t n_stages = 0;
+
         /* Returns the taps whose match 'key' satisfies, or nullptr. */
         const std::vector<uint32_t> *find(const vtap_flow_key &key) const
             noexcept;
+
+        /* Like find(), but ruling 'key' out stage by stage.  Stores in
+         * '*examined' the mask of the bits of 'key' that the answer depends
+         * on, and adds to '*st' what it did. */
+        const std::vector<uint32_t> *find_staged(
+            const vtap_flow_key &key, const vtap_flow_key **examined,
+            LookupStats *st) const noexcept;
+
+        /* Fills in 'stages' and 'n_stages' from 'mask' and 'taps_by_key',
+         * once all the entries are in. */
+        void build_stages();
     };
     using SubtableList = std::vector<Subtable>;
 

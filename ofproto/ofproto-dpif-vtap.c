@@ -1,0 +1,491 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ofproto/ofproto-dpif-vtap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmap.h"
+#include "flow.h"
+#include "hash.h"
+#include "hmapx.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ofproto/ofproto-dpif.h"
+#include "ofproto/ofproto-provider.h"
+#include "ovs-atomic.h"
+#include "ovs-rcu.h"
+#include "packets.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(vtap_dpif);
+
+struct vtap_dpif_stats {
+    struct ovs_refcount ref_cnt;
+    atomic_uint64_t n_packets;
+    atomic_uint64_t n_bytes;
+};
+
+/* One tap of a configuration. */
+struct vtap_dpif_tap {
+    struct vtap_copy copy;      /* Points into 'name' and 'ofpacts'. */
+    char *name;
+    struct ofpbuf ofpacts;
+};
+
+/* An immutable configuration of one bridge, replaced as a whole. */
+struct vtap_dpif_config {
+    struct vtap_classifier *classifier;
+    struct vtap_dpif_tap *taps; /* In ascending order of tap id. */
+    size_t n_taps;
+    struct hmapx output_ports;  /* (void *) (uintptr_t) ofp_port. */
+};
+
+/* The native backend's state for one ofproto-dpif bridge. */
+struct vtap_dpif {
+    struct cmap_node node;      /* In 'vtap_dpifs', by 'ofproto'. */
+    const struct ofproto_dpif *ofproto;
+    OVSRCU_TYPE(struct vtap_dpif_config *) config;
+};
+
+/* All bridges that have had taps.  Written by the main thread only. */
+static struct cmap vtap_dpifs = CMAP_INITIALIZER;
+
+/* Returns 'ofproto' as an ofproto-dpif bridge, or NULL if it is not one. */
+static struct ofproto_dpif *
+vtap_dpif_cast(const struct ofproto *ofproto)
+{
+    return (ofproto->ofproto_class == &ofproto_dpif_class
+            ? CONTAINER_OF(ofproto, struct ofproto_dpif, up)
+            : NULL);
+}
+
+/* Statistics. */
+
+static struct vtap_dpif_stats *
+vtap_dpif_stats_create(void)
+{
+    struct vtap_dpif_stats *stats = xmalloc(sizeof *stats);
+
+    ovs_refcount_init(&stats->ref_cnt);
+    atomic_init(&stats->n_packets, 0);
+    atomic_init(&stats->n_bytes, 0);
+    return stats;
+}
+
+struct vtap_dpif_stats *
+vtap_dpif_stats_ref(struct vtap_dpif_stats *stats)
+{
+    if (stats) {
+        ovs_refcount_ref(&stats->ref_cnt);
+    }
+    return stats;
+}
+
+void
+vtap_dpif_stats_unref(struct vtap_dpif_stats *stats)
+{
+    if (stats && ovs_refcount_unref_relaxed(&stats->ref_cnt) == 1) {
+        free(stats);
+    }
+}
+
+void
+vtap_dpif_stats_add(struct vtap_dpif_stats *stats, uint64_t packets,
+                    uint64_t bytes)
+{
+    uint64_t orig;
+
+    atomic_add_relaxed(&stats->n_packets, packets, &orig);
+    atomic_add_relaxed(&stats->n_bytes, bytes, &orig);
+}
+
+/* Configurations. */
+
+static struct vtap_dpif *
+vtap_dpif_find(const struct ofproto_dpif *ofproto)
+{
+    struct vtap_dpif *vd;
+
+    CMAP_FOR_EACH_WITH_HASH (vd, node, hash_pointer(ofproto, 0),
+                             &vtap_dpifs) {
+        if (vd->ofproto == ofproto) {
+            return vd;
+        }
+    }
+    return NULL;
+}
+
+static const struct vtap_dpif_config *
+vtap_dpif_config_get(const struct ofproto_dpif *ofproto)
+{
+    const struct vtap_dpif *vd;
+
+    if (cmap_is_empty(&vtap_dpifs)) {
+        return NULL;
+    }
+    vd = vtap_dpif_find(ofproto);
+    return vd ? ovsrcu_get(struct vtap_dpif_config *, &vd->config) : NULL;
+}
+
+static void
+vtap_dpif_config_destroy(struct vtap_dpif_config *cfg)
+{
+    if (cfg) {
+        for (size_t i = 0; i < cfg->n_taps; i++) {
+            free(cfg->taps[i].name);
+            ofpbuf_uninit(&cfg->taps[i].ofpacts);
+            vtap_dpif_stats_unref(cfg->taps[i].copy.stats);
+        }
+        free(cfg->taps);
+        hmapx_destroy(&cfg->output_ports);
+        vtap_classifier_destroy(cfg->classifier);
+        free(cfg);
+    }
+}
+
+static void
+vtap_dpif_config_destroy_cb(void *cfg)
+{
+    vtap_dpif_config_destroy(cfg);
+}
+
+/* Prepares the actions that deliver a copy for 'info': the copy's own VLAN
+ * tag, then output to the monitor port, truncated to the snap length. */
+static void
+vtap_dpif_put_copy_actions(const struct vtap_tap_info *info,
+                           struct ofpbuf *ofpacts)
+{
+    ofp_port_t port = u16_to_ofp(info->output_ports[0]);
+
+    if (info->output_vlan) {
+        struct ofpact_vlan_vid *vid;
+
+        ofpact_put_PUSH_VLAN(ofpacts)->ethertype = htons(ETH_TYPE_VLAN_8021Q);
+        vid = ofpact_put_SET_VLAN_VID(ofpacts);
+        vid->vlan_vid = info->output_vlan;
+        vid->push_vlan_if_needed = false;
+        vid->flow_has_vlan = true;
+    }
+    if (info->snaplen) {
+        struct ofpact_output_trunc *trunc = ofpact_put_OUTPUT_TRUNC(ofpacts);
+
+        /* The datapath truncates when it outputs, after pushing the tag:
+         * leave room for the tag, so that the copy is 'snaplen' long. */
+        trunc->port = port;
+        trunc->max_len = (info->output_vlan
+                          ? MAX(info->snaplen - VLAN_HEADER_LEN, ETH_HEADER_LEN)
+                          : info->snaplen);
+    } else {
+        struct ofpact_output *output = ofpact_put_OUTPUT(ofpacts);
+
+        output->port = port;
+        output->max_len = 0;
+    }
+}
+
+static struct vtap_dpif_config *
+vtap_dpif_config_create(struct vtap_classifier *classifier,
+                        const struct vtap_dpif_config *old)
+{
+    struct vtap_dpif_config *cfg = xzalloc(sizeof *cfg);
+    struct shash old_by_name = SHASH_INITIALIZER(&old_by_name);
+
+    /* A tap's counters outlive changes to its configuration. */
+    for (size_t i = 0; old && i < old->n_taps; i++) {
+        shash_add_once(&old_by_name, old->taps[i].name, &old->taps[i]);
+    }
+
+    cfg->classifier = classifier;
+    cfg->n_taps = vtap_classifier_n_taps(classifier);
+    cfg->taps = xcalloc(cfg->n_taps, sizeof *cfg->taps);
+    hmapx_init(&cfg->output_ports);
+    for (size_t i = 0; i < cfg->n_taps; i++) {
+        const struct vtap_tap_info *info = vtap_classifier_tap(classifier, i);
+        const struct vtap_dpif_tap *old_tap;
+        struct vtap_dpif_tap *t = &cfg->taps[i];
+
+        t->name = xstrdup(info->name);
+        ofpbuf_init(&t->ofpacts, 64);
+        vtap_dpif_put_copy_actions(info, &t->ofpacts);
+
+        old_tap = shash_find_data(&old_by_name, info->name);
+        t->copy = (struct vtap_copy) {
+            .tap_id = info->id,
+            .tap_name = t->name,
+            .probability = (info->sampling > 1
+                            ? UINT32_MAX / info->sampling
+                            : UINT32_MAX),
+            .ofpacts = t->ofpacts.data,
+            .ofpacts_len = t->ofpacts.size,
+            .stats = (old_tap
+                      ? vtap_dpif_stats_ref(old_tap->copy.stats)
+                      : vtap_dpif_stats_create()),
+        };
+        for (size_t j = 0; j < info->n_output_ports; j++) {
+            hmapx_add(&cfg->output_ports,
+                      (void *) (uintptr_t) info->output_ports[j]);
+        }
+    }
+    shash_destroy(&old_by_name);
+    return cfg;
+}
+
+void
+ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
+{
+    struct ofproto_dpif *ofproto;
+    struct vtap_dpif_config *old;
+    struct vtap_dpif *vd;
+
+    ofproto = vtap_dpif_cast(ofproto_);
+    if (!ofproto) {
+        vtap_classifier_destroy(classifier);
+        return;
+    }
+
+    vd = vtap_dpif_find(ofproto);
+    if (!vd) {
+        if (!classifier) {
+            return;
+        }
+        vd = xzalloc(sizeof *vd);
+        vd->ofproto = ofproto;
+        ovsrcu_init(&vd->config, NULL);
+        cmap_insert(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
+    }
+
+    old = ovsrcu_get_protected(struct vtap_dpif_config *, &vd->config);
+    ovsrcu_set(&vd->config, (classifier
+                             ? vtap_dpif_config_create(classifier, old)
+                             : NULL));
+    if (old) {
+        ovsrcu_postpone__(vtap_dpif_config_destroy_cb, old);
+    }
+    if (!classifier) {
+        cmap_remove(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
+        ovsrcu_postpone(free, vd);
+    }
+
+    /* Unlike Mirror in Open vSwitch 3.1, a change reaches the flows that the
+     * datapath has already cached. */
+    ofproto->backer->need_revalidate = REV_RECONFIGURE;
+}
+
+const struct vtap_classifier *
+ofproto_vtap_get(const struct ofproto *ofproto_)
+{
+    const struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
+    const struct vtap_dpif_config *cfg;
+
+    cfg = ofproto ? vtap_dpif_config_get(ofproto) : NULL;
+    return cfg ? cfg->classifier : NULL;
+}
+
+static const struct vtap_dpif_tap *
+vtap_dpif_config_find_tap(const struct vtap_dpif_config *cfg, uint32_t id)
+{
+    size_t lo = 0, hi = cfg->n_taps;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t mid_id = cfg->taps[mid].copy.tap_id;
+
+        if (mid_id == id) {
+            return &cfg->taps[mid];
+        } else if (mid_id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+bool
+ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
+                       uint64_t *packets, uint64_t *bytes)
+{
+    const struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
+    const struct vtap_dpif_config *cfg;
+    const struct vtap_dpif_tap *tap;
+
+    cfg = ofproto ? vtap_dpif_config_get(ofproto) : NULL;
+    tap = cfg ? vtap_dpif_config_find_tap(cfg, id) : NULL;
+    if (!tap) {
+        return false;
+    }
+    atomic_read_relaxed(&tap->copy.stats->n_packets, packets);
+    atomic_read_relaxed(&tap->copy.stats->n_bytes, bytes);
+    return true;
+}
+
+/* Translation. */
+
+/* Fills 'key' with the fields of 'flow' that taps match.  Fields that the
+ * packet does not have stay zero: which ones it has depends only on
+ * dl_type and nw_proto, which vtap_dpif_unwildcard() therefore exposes
+ * whenever a dependent field was looked at. */
+static void
+vtap_dpif_key_from_flow(const struct flow *flow, struct vtap_flow_key *key)
+{
+    memset(key, 0, sizeof *key);
+    memcpy(key->eth_src, flow->dl_src.ea, ETH_ADDR_LEN);
+    memcpy(key->eth_dst, flow->dl_dst.ea, ETH_ADDR_LEN);
+    key->vlan_tci = flow->vlans[0].tci & htons(VLAN_CFI | VLAN_VID_MASK);
+    key->eth_type = flow->dl_type;
+    if (flow->dl_type == htons(ETH_TYPE_IP)) {
+        key->ip_proto = flow->nw_proto;
+        key->ipv4_src = flow->nw_src;
+        key->ipv4_dst = flow->nw_dst;
+    } else if (flow->dl_type == htons(ETH_TYPE_IPV6)) {
+        key->ip_proto = flow->nw_proto;
+        memcpy(key->ipv6_src, &flow->ipv6_src, sizeof key->ipv6_src);
+        memcpy(key->ipv6_dst, &flow->ipv6_dst, sizeof key->ipv6_dst);
+    }
+    if (key->ip_proto == IPPROTO_TCP || key->ip_proto == IPPROTO_UDP
+        || key->ip_proto == IPPROTO_SCTP) {
+        key->tp_src = flow->tp_src;
+        key->tp_dst = flow->tp_dst;
+    }
+}
+
+static bool
+vtap_dpif_bytes_nonzero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Un-wildcards in 'wc' the flow fields behind the bits of 'mask'. */
+static void
+vtap_dpif_unwildcard(const struct vtap_flow_key *mask,
+                     struct flow_wildcards *wc)
+{
+    bool ip_fields = (mask->ip_proto || mask->ipv4_src || mask->ipv4_dst
+                      || vtap_dpif_bytes_nonzero(mask->ipv6_src, 16)
+                      || vtap_dpif_bytes_nonzero(mask->ipv6_dst, 16));
+    bool l4_fields = mask->tp_src || mask->tp_dst;
+
+    for (int i = 0; i < ETH_ADDR_LEN; i++) {
+        wc->masks.dl_src.ea[i] |= mask->eth_src[i];
+        wc->masks.dl_dst.ea[i] |= mask->eth_dst[i];
+    }
+    wc->masks.vlans[0].tci |= mask->vlan_tci;
+    wc->masks.dl_type |= mask->eth_type;
+    if (ip_fields || l4_fields) {
+        wc->masks.dl_type = OVS_BE16_MAX;
+    }
+    wc->masks.nw_proto |= mask->ip_proto;
+    if (l4_fields) {
+        wc->masks.nw_proto = UINT8_MAX;
+    }
+    wc->masks.nw_src |= mask->ipv4_src;
+    wc->masks.nw_dst |= mask->ipv4_dst;
+    for (int i = 0; i < 16; i++) {
+        wc->masks.ipv6_src.s6_addr[i] |= mask->ipv6_src[i];
+        wc->masks.ipv6_dst.s6_addr[i] |= mask->ipv6_dst[i];
+    }
+    wc->masks.tp_src |= mask->tp_src;
+    wc->masks.tp_dst |= mask->tp_dst;
+}
+
+static bool
+vtap_xlate_mark_copied(struct vtap_xlate *state, uint32_t id)
+{
+    for (size_t i = 0; i < state->n_copied; i++) {
+        if (state->copied[i] == id) {
+            return false;
+        }
+    }
+    if (state->n_copied >= state->allocated) {
+        state->copied = x2nrealloc(state->copied, &state->allocated,
+                                   sizeof *state->copied);
+    }
+    state->copied[state->n_copied++] = id;
+    return true;
+}
+
+size_t
+vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
+                  struct vtap_xlate *state, ofp_port_t port,
+                  enum vtap_direction dir, const struct flow *flow,
+                  struct flow_wildcards *wc,
+                  const struct vtap_copy *copies[], size_t max_copies)
+{
+    const struct vtap_dpif_config *cfg = vtap_dpif_config_get(ofproto);
+    uint32_t ids[VTAP_XLATE_MAX_COPIES];
+    struct vtap_flow_key key, mask;
+    size_t n_matches, n_copies;
+
+    if (!cfg || state->copying
+        || !vtap_classifier_port_is_selected(cfg->classifier,
+                                             ofp_to_u16(port), dir)) {
+        return 0;
+    }
+
+    vtap_dpif_key_from_flow(flow, &key);
+    memset(&mask, 0, sizeof mask);
+    n_matches = vtap_classifier_lookup(cfg->classifier, ofp_to_u16(port),
+                                       dir, &key, &mask, ids,
+                                       ARRAY_SIZE(ids));
+    vtap_dpif_unwildcard(&mask, wc);
+    if (n_matches > ARRAY_SIZE(ids) || n_matches > max_copies) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "%"PRIuSIZE" taps select one packet; only the "
+                     "first %"PRIuSIZE" copy it", n_matches,
+                     MIN(max_copies, ARRAY_SIZE(ids)));
+        n_matches = MIN(max_copies, ARRAY_SIZE(ids));
+    }
+
+    n_copies = 0;
+    for (size_t i = 0; i < n_matches; i++) {
+        const struct vtap_dpif_tap *tap = vtap_dpif_config_find_tap(cfg,
+                                                                    ids[i]);
+        if (tap && vtap_xlate_mark_copied(state, ids[i])) {
+            copies[n_copies++] = &tap->copy;
+        }
+    }
+    return n_copies;
+}
+
+bool
+vtap_xlate_port_is_output(const struct ofproto_dpif *ofproto,
+                          ofp_port_t port)
+{
+    const struct vtap_dpif_config *cfg = vtap_dpif_config_get(ofproto);
+
+    return cfg && hmapx_contains(&cfg->output_ports,
+                                 (void *) (uintptr_t) ofp_to_u16(port));
+}
+
+void
+vtap_xlate_uninit(struct vtap_xlate *state)
+{
+    free(state->copied);
+    state->copied = NULL;
+    state->n_copied = state->allocated = 0;
+}

@@ -1,0 +1,113 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef OFPROTO_DPIF_VTAP_H
+#define OFPROTO_DPIF_VTAP_H 1
+
+/* The native backend of OVS-vTAP: copies made by the OVS datapath.
+ *
+ * ovs-vswitchd hands each bridge's compiled tap policy (a vtap_classifier)
+ * to its ofproto with ofproto_vtap_set().  Translation (ofproto-dpif-xlate)
+ * then asks, at the packet's ingress and at each of its outputs, which taps
+ * select it, and emits for each one a datapath copy: a sample() action whose
+ * nested actions were prepared here at configuration time (push the copy's
+ * VLAN tag, output to the monitor port, truncated to the snap length).
+ * Nothing of that happens per packet: the datapath flow caches it, and a
+ * change of policy revalidates the cached flows. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/types.h"
+#include "vtap/capi/vtap.h"
+
+struct flow;
+struct flow_wildcards;
+struct ofpact;
+struct ofproto;
+struct ofproto_dpif;
+struct vtap_dpif_stats;
+
+/* Configuration, from ovs-vswitchd's main thread. */
+
+/* Makes 'classifier' the tap policy of 'ofproto', which takes ownership of
+ * it (NULL removes every tap).  Flows already in the datapath are
+ * revalidated, so the change reaches them too.  Does nothing, and destroys
+ * 'classifier', if 'ofproto' is not an ofproto-dpif bridge. */
+void ofproto_vtap_set(struct ofproto *, struct vtap_classifier *classifier);
+
+/* Returns the tap policy of 'ofproto' (main thread only), or NULL. */
+const struct vtap_classifier *ofproto_vtap_get(const struct ofproto *);
+
+/* Stores in '*packets' and '*bytes' the packets and bytes of the copies that
+ * the tap with 'id' asked the datapath for.  Returns false if there is no
+ * such tap. */
+bool ofproto_vtap_get_stats(const struct ofproto *, uint32_t id,
+                            uint64_t *packets, uint64_t *bytes);
+
+/* Translation side. */
+
+/* One copy to make: everything xlate needs, prepared at configuration. */
+struct vtap_copy {
+    uint32_t tap_id;
+    const char *tap_name;
+    uint32_t probability;       /* OVS_SAMPLE_ATTR_PROBABILITY. */
+    const struct ofpact *ofpacts; /* Actions that deliver the copy. */
+    size_t ofpacts_len;
+    struct vtap_dpif_stats *stats;
+};
+
+/* Per-translation state of the native backend, a member of xlate_ctx that
+ * starts zeroed. */
+struct vtap_xlate {
+    bool copying;               /* Translating a copy: taps do not apply. */
+    size_t n_copied;            /* Taps that already copied this packet. */
+    size_t allocated;
+    uint32_t *copied;
+};
+
+/* Up to this many taps copy one packet at one crossing of a port; more
+ * matching taps are skipped (and counted as a warning). */
+#define VTAP_XLATE_MAX_COPIES 64
+
+/* Looks up the taps of 'ofproto' that select a packet with 'flow' crossing
+ * 'port' in direction 'dir', un-wildcarding in 'wc' the fields the lookup
+ * looked at.  Stores in 'copies' the copies still to make for this packet
+ * (taps that already copied it in this translation are left out: a packet
+ * reaches a monitor at most once per tap) and returns how many. */
+size_t vtap_xlate_lookup(const struct ofproto_dpif *, struct vtap_xlate *,
+                         ofp_port_t port, enum vtap_direction dir,
+                         const struct flow *flow, struct flow_wildcards *wc,
+                         const struct vtap_copy *copies[],
+                         size_t max_copies);
+
+/* Returns true if 'port' of 'ofproto' is the output port of a tap, which
+ * reserves it for copies: the switch neither forwards to it nor accepts
+ * packets from it, as with Mirror output ports. */
+bool vtap_xlate_port_is_output(const struct ofproto_dpif *, ofp_port_t port);
+
+/* Frees what 'state' allocated. */
+void vtap_xlate_uninit(struct vtap_xlate *state);
+
+/* Statistics of one tap's copies, shared by every configuration that has
+ * the tap and by the xlate cache entries of the flows that copy for it. */
+struct vtap_dpif_stats *vtap_dpif_stats_ref(struct vtap_dpif_stats *);
+void vtap_dpif_stats_unref(struct vtap_dpif_stats *);
+void vtap_dpif_stats_add(struct vtap_dpif_stats *, uint64_t packets,
+                         uint64_t bytes);
+
+#endif /* ofproto/ofproto-dpif-vtap.h */
