@@ -25,6 +25,10 @@
 #include "flow.h"
 #include "hash.h"
 #include "hmapx.h"
+#include "id-pool.h"
+#include "dpif.h"
+#include "openflow/openflow.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/shash.h"
@@ -59,11 +63,22 @@ struct vtap_dpif_config {
     struct hmapx output_ports;  /* (void *) (uintptr_t) ofp_port. */
 };
 
+/* A datapath meter that enforces one tap's max_rate.  It lives as long as
+ * the tap has a max_rate, across configurations, so that its token bucket
+ * and its drop counter survive changes to other columns. */
+struct vtap_dpif_meter {
+    uint32_t id;                /* Datapath meter id. */
+    uint32_t rate;              /* Copies per second. */
+};
+
 /* The native backend's state for one ofproto-dpif bridge. */
 struct vtap_dpif {
     struct cmap_node node;      /* In 'vtap_dpifs', by 'ofproto'. */
-    const struct ofproto_dpif *ofproto;
+    struct ofproto_dpif *ofproto;
     OVSRCU_TYPE(struct vtap_dpif_config *) config;
+
+    /* Main thread only. */
+    struct shash meters;        /* Tap name -> struct vtap_dpif_meter *. */
 };
 
 /* All bridges that have had taps.  Written by the main thread only. */
@@ -168,6 +183,113 @@ vtap_dpif_config_destroy_cb(void *cfg)
     vtap_dpif_config_destroy(cfg);
 }
 
+/* Configures datapath meter 'id' to pass at most 'rate' packets per second
+ * (with a burst of one second's worth) and drop the rest. */
+static int
+vtap_dpif_meter_set(struct ofproto_dpif *ofproto, uint32_t id, uint32_t rate)
+{
+    struct ofputil_meter_band band = {
+        .type = OFPMBT13_DROP,
+        .rate = rate,
+        .burst_size = rate,
+    };
+    struct ofputil_meter_config config = {
+        .meter_id = id,
+        .flags = OFPMF13_PKTPS | OFPMF13_BURST | OFPMF13_STATS,
+        .n_bands = 1,
+        .bands = &band,
+    };
+
+    return dpif_meter_set(ofproto->backer->dpif,
+                          (ofproto_meter_id) { .uint32 = id }, &config);
+}
+
+struct vtap_dpif_meter_free {
+    struct ofproto_dpif *ofproto;
+    uint32_t id;
+};
+
+static void
+vtap_dpif_meter_free_cb(void *arg_)
+{
+    struct vtap_dpif_meter_free *arg = arg_;
+
+    dpif_meter_del(arg->ofproto->backer->dpif,
+                   (ofproto_meter_id) { .uint32 = arg->id }, NULL, 0);
+    id_pool_free_id(arg->ofproto->backer->meter_ids, arg->id);
+    free(arg);
+}
+
+/* Deletes 'meter' once no translation can still be using it, as
+ * ofproto-dpif does for OpenFlow meters. */
+static void
+vtap_dpif_meter_destroy(struct ofproto_dpif *ofproto,
+                        struct vtap_dpif_meter *meter)
+{
+    struct vtap_dpif_meter_free *arg = xmalloc(sizeof *arg);
+
+    arg->ofproto = ofproto;
+    arg->id = meter->id;
+    ovsrcu_postpone__(vtap_dpif_meter_free_cb, arg);
+    free(meter);
+}
+
+/* Returns the datapath meter id for a tap named 'name' that may send 'rate'
+ * copies per second (0: unlimited), creating or updating its meter, or
+ * UINT32_MAX if it needs none or if the datapath has no meters to give (then
+ * '*error' says so).  Meters of taps that are gone are deleted by
+ * vtap_dpif_meters_sweep(). */
+static uint32_t
+vtap_dpif_meter_get(struct vtap_dpif *vd, const char *name, uint32_t rate,
+                    struct shash *kept, const char **error)
+{
+    struct vtap_dpif_meter *meter;
+
+    if (!rate) {
+        return UINT32_MAX;
+    }
+
+    meter = shash_find_and_delete(&vd->meters, name);
+    if (meter && meter->rate != rate
+        && vtap_dpif_meter_set(vd->ofproto, meter->id, rate)) {
+        vtap_dpif_meter_destroy(vd->ofproto, meter);
+        meter = NULL;
+    }
+    if (!meter) {
+        uint32_t id;
+
+        if (!vd->ofproto->backer->meter_ids
+            || !id_pool_alloc_id(vd->ofproto->backer->meter_ids, &id)) {
+            *error = "the datapath has no meter left for max_rate";
+            return UINT32_MAX;
+        }
+        if (vtap_dpif_meter_set(vd->ofproto, id, rate)) {
+            id_pool_free_id(vd->ofproto->backer->meter_ids, id);
+            *error = "the datapath refused a meter for max_rate";
+            return UINT32_MAX;
+        }
+        meter = xmalloc(sizeof *meter);
+        meter->id = id;
+    }
+    meter->rate = rate;
+    shash_add(kept, name, meter);
+    return meter->id;
+}
+
+/* Deletes the meters of taps that no longer have a max_rate and keeps the
+ * others ('kept'). */
+static void
+vtap_dpif_meters_sweep(struct vtap_dpif *vd, struct shash *kept)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &vd->meters) {
+        vtap_dpif_meter_destroy(vd->ofproto, node->data);
+    }
+    shash_destroy(&vd->meters);
+    shash_swap(&vd->meters, kept);
+}
+
 /* Prepares the actions that deliver a copy for 'info': the copy's own VLAN
  * tag, then output to the monitor port, truncated to the snap length. */
 static void
@@ -203,11 +325,13 @@ vtap_dpif_put_copy_actions(const struct vtap_tap_info *info,
 }
 
 static struct vtap_dpif_config *
-vtap_dpif_config_create(struct vtap_classifier *classifier,
+vtap_dpif_config_create(struct vtap_dpif *vd,
+                        struct vtap_classifier *classifier,
                         const struct vtap_dpif_config *old)
 {
     struct vtap_dpif_config *cfg = xzalloc(sizeof *cfg);
     struct shash old_by_name = SHASH_INITIALIZER(&old_by_name);
+    struct shash kept_meters = SHASH_INITIALIZER(&kept_meters);
 
     /* A tap's counters outlive changes to its configuration. */
     for (size_t i = 0; old && i < old->n_taps; i++) {
@@ -228,10 +352,24 @@ vtap_dpif_config_create(struct vtap_classifier *classifier,
         vtap_dpif_put_copy_actions(info, &t->ofpacts);
 
         old_tap = shash_find_data(&old_by_name, info->name);
+        const char *meter_error = NULL;
+        uint32_t meter_id = vtap_dpif_meter_get(vd, info->name,
+                                                info->max_rate, &kept_meters,
+                                                &meter_error);
+        if (meter_error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+            VLOG_WARN_RL(&rl, "tap %s: %s; it makes no copies", info->name,
+                         meter_error);
+        }
         t->copy = (struct vtap_copy) {
             .tap_id = info->id,
             .tap_name = t->name,
-            .probability = (info->sampling > 1
+            .meter_id = meter_id,
+            /* A rate limit that cannot be enforced makes no copies rather
+             * than unlimited ones. */
+            .probability = (meter_error ? 0
+                            : info->sampling > 1
                             ? UINT32_MAX / info->sampling
                             : UINT32_MAX),
             .ofpacts = t->ofpacts.data,
@@ -246,6 +384,7 @@ vtap_dpif_config_create(struct vtap_classifier *classifier,
         }
     }
     shash_destroy(&old_by_name);
+    vtap_dpif_meters_sweep(vd, &kept_meters);
     return cfg;
 }
 
@@ -270,17 +409,22 @@ ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
         vd = xzalloc(sizeof *vd);
         vd->ofproto = ofproto;
         ovsrcu_init(&vd->config, NULL);
+        shash_init(&vd->meters);
         cmap_insert(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
     }
 
     old = ovsrcu_get_protected(struct vtap_dpif_config *, &vd->config);
     ovsrcu_set(&vd->config, (classifier
-                             ? vtap_dpif_config_create(classifier, old)
+                             ? vtap_dpif_config_create(vd, classifier, old)
                              : NULL));
     if (old) {
         ovsrcu_postpone__(vtap_dpif_config_destroy_cb, old);
     }
     if (!classifier) {
+        struct shash no_meters = SHASH_INITIALIZER(&no_meters);
+
+        vtap_dpif_meters_sweep(vd, &no_meters);
+        shash_destroy(&vd->meters);
         cmap_remove(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
         ovsrcu_postpone(free, vd);
     }
@@ -322,7 +466,7 @@ vtap_dpif_config_find_tap(const struct vtap_dpif_config *cfg, uint32_t id)
 
 bool
 ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
-                       uint64_t *packets, uint64_t *bytes)
+                       struct ofproto_vtap_stats *stats)
 {
     const struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
     const struct vtap_dpif_config *cfg;
@@ -333,8 +477,27 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
     if (!tap) {
         return false;
     }
-    atomic_read_relaxed(&tap->copy.stats->n_packets, packets);
-    atomic_read_relaxed(&tap->copy.stats->n_bytes, bytes);
+
+    memset(stats, 0, sizeof *stats);
+    atomic_read_relaxed(&tap->copy.stats->n_packets,
+                        &stats->selected_packets);
+    atomic_read_relaxed(&tap->copy.stats->n_bytes, &stats->selected_bytes);
+    stats->sampled = tap->copy.probability < UINT32_MAX;
+    if (tap->copy.meter_id != UINT32_MAX) {
+        /* The meter's one band is a drop band: it counts what max_rate
+         * dropped. */
+        struct ofputil_meter_band_stats band;
+        struct ofputil_meter_stats meter = { .bands = &band };
+
+        if (!dpif_meter_get(ofproto->backer->dpif,
+                            (ofproto_meter_id) { .uint32 =
+                                                 tap->copy.meter_id },
+                            &meter, 1) && meter.n_bands) {
+            stats->rate_limited = true;
+            stats->dropped_packets = band.packet_count;
+            stats->dropped_bytes = band.byte_count;
+        }
+    }
     return true;
 }
 

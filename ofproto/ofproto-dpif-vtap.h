@@ -53,11 +53,22 @@ void ofproto_vtap_set(struct ofproto *, struct vtap_classifier *classifier);
 /* Returns the tap policy of 'ofproto' (main thread only), or NULL. */
 const struct vtap_classifier *ofproto_vtap_get(const struct ofproto *);
 
-/* Stores in '*packets' and '*bytes' the packets and bytes of the copies that
- * the tap with 'id' asked the datapath for.  Returns false if there is no
- * such tap. */
+/* What the native backend knows of one tap's copies. */
+struct ofproto_vtap_stats {
+    uint64_t selected_packets;  /* Packets the tap selected... */
+    uint64_t selected_bytes;    /* ...and their bytes. */
+    bool sampled;               /* If true, 1 in 'sampling' of them was
+                                 * copied, on average: the datapath does
+                                 * not count which. */
+    bool rate_limited;          /* If true, 'dropped_*' are known: */
+    uint64_t dropped_packets;   /* Copies that max_rate dropped... */
+    uint64_t dropped_bytes;     /* ...and their bytes. */
+};
+
+/* Stores in '*stats' what is known of the copies of the tap with 'id'.
+ * Returns false if there is no such tap. */
 bool ofproto_vtap_get_stats(const struct ofproto *, uint32_t id,
-                            uint64_t *packets, uint64_t *bytes);
+                            struct ofproto_vtap_stats *stats);
 
 /* Translation side. */
 
@@ -66,6 +77,8 @@ struct vtap_copy {
     uint32_t tap_id;
     const char *tap_name;
     uint32_t probability;       /* OVS_SAMPLE_ATTR_PROBABILITY. */
+    uint32_t meter_id;          /* Datapath meter for max_rate, or
+                                 * UINT32_MAX for none. */
     const struct ofpact *ofpacts; /* Actions that deliver the copy. */
     size_t ofpacts_len;
     struct vtap_dpif_stats *stats;

@@ -401,6 +401,33 @@ vtap_bridge_configure(struct ofproto *ofproto,
     vtap_policy_destroy(policy);
 }
 
+/* Converts what the backend knows into Tap statistics: 'keys' and 'values'
+ * get up to 4 entries.  Returns how many. */
+static size_t
+vtap_bridge_stats_columns(const struct ofproto_vtap_stats *stats,
+                          const char *keys[4], int64_t values[4])
+{
+    size_t n = 0;
+
+    if (stats->sampled) {
+        /* The datapath does not count sampled copies, only what was
+         * offered to sampling. */
+        keys[n] = "selected_packets", values[n++] = stats->selected_packets;
+        keys[n] = "selected_bytes", values[n++] = stats->selected_bytes;
+    } else {
+        keys[n] = "tx_packets";
+        values[n++] = stats->selected_packets - MIN(stats->dropped_packets,
+                                                    stats->selected_packets);
+        keys[n] = "tx_bytes";
+        values[n++] = stats->selected_bytes - MIN(stats->dropped_bytes,
+                                                  stats->selected_bytes);
+    }
+    if (stats->rate_limited) {
+        keys[n] = "tx_dropped", values[n++] = stats->dropped_packets;
+    }
+    return n;
+}
+
 void
 vtap_bridge_refresh_stats(const struct ofproto *ofproto,
                           const struct ovsrec_bridge *br_cfg)
@@ -408,16 +435,16 @@ vtap_bridge_refresh_stats(const struct ofproto *ofproto,
     for (size_t i = 0; i < br_cfg->n_taps; i++) {
         const struct ovsrec_tap *row = br_cfg->taps[i];
         const struct vtap_bridge_tap *t;
-        uint64_t packets, bytes;
+        struct ofproto_vtap_stats stats;
 
         /* Rows that were not applied get no statistics. */
         t = vtap_bridge_find_tap(ofproto, &row->header_.uuid);
-        if (t && !t->error
-            && ofproto_vtap_get_stats(ofproto, t->id, &packets, &bytes)) {
-            static const char *keys[] = { "tx_packets", "tx_bytes" };
-            int64_t values[] = { packets, bytes };
+        if (t && !t->error && ofproto_vtap_get_stats(ofproto, t->id, &stats)) {
+            const char *keys[4];
+            int64_t values[4];
+            size_t n = vtap_bridge_stats_columns(&stats, keys, values);
 
-            ovsrec_tap_set_statistics(row, keys, values, ARRAY_SIZE(keys));
+            ovsrec_tap_set_statistics(row, keys, values, n);
         }
     }
 }
@@ -442,7 +469,7 @@ vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge *vb,
 {
     const struct vtap_classifier *classifier = ofproto_vtap_get(vb->ofproto);
     const struct vtap_tap_info *info = NULL;
-    uint64_t packets = 0, bytes = 0;
+    struct ofproto_vtap_stats stats;
 
     ds_put_format(ds, "  %s (id %"PRIu32"):", t->name, t->id);
     if (t->error) {
@@ -476,9 +503,17 @@ vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge *vb,
         ds_put_format(ds, ", offload %s\n",
                       vtap_offload_to_string(info->offload));
     }
-    ofproto_vtap_get_stats(vb->ofproto, t->id, &packets, &bytes);
-    ds_put_format(ds, "    stats: tx_packets:%"PRIu64" tx_bytes:%"PRIu64"\n",
-                  packets, bytes);
+    if (ofproto_vtap_get_stats(vb->ofproto, t->id, &stats)) {
+        const char *keys[4];
+        int64_t values[4];
+        size_t n = vtap_bridge_stats_columns(&stats, keys, values);
+
+        ds_put_cstr(ds, "    stats:");
+        for (size_t i = 0; i < n; i++) {
+            ds_put_format(ds, " %s:%"PRId64, keys[i], values[i]);
+        }
+        ds_put_char(ds, '\n');
+    }
 }
 
 static void
