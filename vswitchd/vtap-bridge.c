@@ -54,6 +54,7 @@ struct vtap_bridge {
     struct hmap_node node;      /* In 'vtap_bridges', by 'ofproto'. */
     const struct ofproto *ofproto;
     char *name;                 /* Bridge name. */
+    char *fingerprint;          /* Of the policy last set, or NULL. */
 
     struct vtap_bridge_tap *taps; /* One per Tap row, in name order. */
     size_t n_taps;
@@ -208,12 +209,38 @@ vtap_bridge_lowest_free_id(const struct hmapx *used)
     }
 }
 
+static void
+vtap_bridge_fingerprint_ports(struct ds *fp, const uint32_t *ports, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(fp, "%"PRIu32",", ports[i]);
+    }
+    ds_put_char(fp, '|');
+}
+
+/* Appends to 'fp' everything of 'cfg' that the compiled policy depends on,
+ * so that a reconfiguration that changes no tap (a port added elsewhere,
+ * say) can leave the datapath's flows alone. */
+static void
+vtap_bridge_fingerprint(struct ds *fp, const struct vtap_tap_config *cfg)
+{
+    ds_put_format(fp, "%s|%"PRIu32"|%d|%d|%s|", cfg->name, cfg->id,
+                  cfg->enabled, cfg->select_all, cfg->match ? cfg->match : "");
+    vtap_bridge_fingerprint_ports(fp, cfg->src_ports, cfg->n_src_ports);
+    vtap_bridge_fingerprint_ports(fp, cfg->dst_ports, cfg->n_dst_ports);
+    vtap_bridge_fingerprint_ports(fp, cfg->output_ports, cfg->n_output_ports);
+    ds_put_format(fp, "%"PRIu16"|%"PRIu32"|%"PRIu32"|%"PRIu32"|%d\n",
+                  cfg->output_vlan, cfg->snaplen, cfg->sampling,
+                  cfg->max_rate, (int) cfg->offload);
+}
+
 /* Validates Tap row 'row' and adds it to 'policy'.  Returns NULL on success,
  * otherwise the reason the row is not applied.  Fills in 't' either way. */
 static char *
 vtap_bridge_add_row(const struct ofproto *ofproto,
                     const struct ovsrec_tap *row, uint32_t id,
-                    struct vtap_policy *policy, struct vtap_bridge_tap *t)
+                    struct vtap_policy *policy, struct vtap_bridge_tap *t,
+                    struct ds *fingerprint)
 {
     uint32_t *src = NULL, *dst = NULL, *out = NULL;
     size_t n_src = 0, n_dst = 0, n_out = 0, allocated = 0;
@@ -270,6 +297,9 @@ vtap_bridge_add_row(const struct ofproto *ofproto,
             .offload = offload,
         };
         error = vtap_policy_add_tap(policy, &cfg);
+        if (!error) {
+            vtap_bridge_fingerprint(fingerprint, &cfg);
+        }
     }
 
     /* Backends.  Copies are made natively by the OVS datapath; the eBPF
@@ -329,6 +359,7 @@ vtap_bridge_configure(struct ofproto *ofproto,
                       const struct ovsrec_bridge *br_cfg)
 {
     struct vtap_bridge *vb = vtap_bridge_find(ofproto);
+    struct ds fingerprint = DS_EMPTY_INITIALIZER;
     struct vtap_policy *policy;
     struct hmapx used_ids;
 
@@ -384,7 +415,8 @@ vtap_bridge_configure(struct ofproto *ofproto,
         t->uuid = row->header_.uuid;
         t->name = xstrdup(row->name);
         t->id = id;
-        t->error = vtap_bridge_add_row(ofproto, row, id, policy, t);
+        t->error = vtap_bridge_add_row(ofproto, row, id, policy, t,
+                                       &fingerprint);
         if (t->error) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
@@ -396,8 +428,17 @@ vtap_bridge_configure(struct ofproto *ofproto,
     hmapx_destroy(&used_ids);
     free(rows);
 
-    /* The bridge's datapath backend owns the compiled policy from now on. */
-    ofproto_vtap_set(ofproto, vtap_policy_compile(policy));
+    /* The bridge's datapath backend owns the compiled policy from now on.
+     * Setting it revalidates every datapath flow, so do it only when a tap
+     * changed. */
+    if (!vb->fingerprint || strcmp(vb->fingerprint, ds_cstr(&fingerprint))) {
+        ofproto_vtap_set(ofproto, (vtap_policy_n_taps(policy)
+                                   ? vtap_policy_compile(policy)
+                                   : NULL));
+        free(vb->fingerprint);
+        vb->fingerprint = ds_steal_cstr(&fingerprint);
+    }
+    ds_destroy(&fingerprint);
     vtap_policy_destroy(policy);
 }
 
@@ -458,6 +499,7 @@ vtap_bridge_destroy(const struct ofproto *ofproto)
         hmap_remove(&vtap_bridges, &vb->node);
         ofproto_vtap_set(CONST_CAST(struct ofproto *, ofproto), NULL);
         vtap_bridge_clear_taps(vb);
+        free(vb->fingerprint);
         free(vb->name);
         free(vb);
     }
