@@ -77,6 +77,9 @@ struct vtap_dpif {
     struct ofproto_dpif *ofproto;
     OVSRCU_TYPE(struct vtap_dpif_config *) config;
 
+    /* Packets whose tap(id=N) action found no enabled tap N. */
+    struct vtap_dpif_stats *action_misses;
+
     /* Main thread only. */
     struct shash meters;        /* Tap name -> struct vtap_dpif_meter *. */
 };
@@ -364,6 +367,7 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
         }
         t->copy = (struct vtap_copy) {
             .tap_id = info->id,
+            .enabled = info->enabled,
             .tap_name = t->name,
             .meter_id = meter_id,
             /* A rate limit that cannot be enforced makes no copies rather
@@ -403,35 +407,70 @@ ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
 
     vd = vtap_dpif_find(ofproto);
     if (!vd) {
-        if (!classifier) {
-            return;
-        }
         vd = xzalloc(sizeof *vd);
         vd->ofproto = ofproto;
         ovsrcu_init(&vd->config, NULL);
+        vd->action_misses = vtap_dpif_stats_create();
         shash_init(&vd->meters);
         cmap_insert(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
     }
 
     old = ovsrcu_get_protected(struct vtap_dpif_config *, &vd->config);
-    ovsrcu_set(&vd->config, (classifier
-                             ? vtap_dpif_config_create(vd, classifier, old)
-                             : NULL));
-    if (old) {
-        ovsrcu_postpone__(vtap_dpif_config_destroy_cb, old);
+    if (!old && !classifier) {
+        return;
     }
-    if (!classifier) {
+    if (classifier) {
+        ovsrcu_set(&vd->config,
+                   vtap_dpif_config_create(vd, classifier, old));
+    } else {
         struct shash no_meters = SHASH_INITIALIZER(&no_meters);
 
+        ovsrcu_set(&vd->config, NULL);
         vtap_dpif_meters_sweep(vd, &no_meters);
-        shash_destroy(&vd->meters);
-        cmap_remove(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
-        ovsrcu_postpone(free, vd);
+    }
+    if (old) {
+        ovsrcu_postpone__(vtap_dpif_config_destroy_cb, old);
     }
 
     /* Unlike Mirror in Open vSwitch 3.1, a change reaches the flows that the
      * datapath has already cached. */
     ofproto->backer->need_revalidate = REV_RECONFIGURE;
+}
+
+static void
+vtap_dpif_free_cb(void *vd_)
+{
+    struct vtap_dpif *vd = vd_;
+
+    vtap_dpif_stats_unref(vd->action_misses);
+    free(vd);
+}
+
+void
+ofproto_vtap_remove(struct ofproto *ofproto_)
+{
+    struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
+    struct vtap_dpif *vd = ofproto ? vtap_dpif_find(ofproto) : NULL;
+
+    if (vd) {
+        ofproto_vtap_set(ofproto_, NULL);
+        shash_destroy(&vd->meters);
+        cmap_remove(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
+        ovsrcu_postpone__(vtap_dpif_free_cb, vd);
+    }
+}
+
+uint64_t
+ofproto_vtap_get_action_misses(const struct ofproto *ofproto_)
+{
+    const struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
+    const struct vtap_dpif *vd = ofproto ? vtap_dpif_find(ofproto) : NULL;
+    uint64_t misses = 0;
+
+    if (vd) {
+        atomic_read_relaxed(&vd->action_misses->n_packets, &misses);
+    }
+    return misses;
 }
 
 const struct vtap_classifier *
@@ -633,6 +672,38 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
         }
     }
     return n_copies;
+}
+
+const struct vtap_copy *
+vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
+                      struct vtap_xlate *state, uint32_t tap_id,
+                      const char **why_not, struct vtap_dpif_stats **misses)
+{
+    const struct vtap_dpif *vd = vtap_dpif_find(ofproto);
+    const struct vtap_dpif_config *cfg;
+    const struct vtap_dpif_tap *tap;
+
+    *misses = NULL;
+    if (!vd) {
+        *why_not = "no tap has this id";
+        return NULL;
+    }
+    cfg = ovsrcu_get(struct vtap_dpif_config *, &vd->config);
+    tap = cfg ? vtap_dpif_config_find_tap(cfg, tap_id) : NULL;
+    if (!tap || !tap->copy.enabled) {
+        *why_not = tap ? "the tap is disabled" : "no tap has this id";
+        *misses = vd->action_misses;
+        return NULL;
+    }
+    if (state->copying) {
+        *why_not = "copies are not copied";
+        return NULL;
+    }
+    if (!vtap_xlate_mark_copied(state, tap_id)) {
+        *why_not = "the tap already copied this packet";
+        return NULL;
+    }
+    return &tap->copy;
 }
 
 bool

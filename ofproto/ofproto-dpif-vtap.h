@@ -50,6 +50,13 @@ struct vtap_dpif_stats;
  * 'classifier', if 'ofproto' is not an ofproto-dpif bridge. */
 void ofproto_vtap_set(struct ofproto *, struct vtap_classifier *classifier);
 
+/* Forgets 'ofproto', which is about to be destroyed. */
+void ofproto_vtap_remove(struct ofproto *);
+
+/* Returns how many packets met a tap(id=N) action whose tap N does not exist
+ * or is disabled. */
+uint64_t ofproto_vtap_get_action_misses(const struct ofproto *);
+
 /* Returns the tap policy of 'ofproto' (main thread only), or NULL. */
 const struct vtap_classifier *ofproto_vtap_get(const struct ofproto *);
 
@@ -76,6 +83,7 @@ bool ofproto_vtap_get_stats(const struct ofproto *, uint32_t id,
 struct vtap_copy {
     uint32_t tap_id;
     const char *tap_name;
+    bool enabled;               /* Disabled taps only count tap() misses. */
     uint32_t probability;       /* OVS_SAMPLE_ATTR_PROBABILITY. */
     uint32_t meter_id;          /* Datapath meter for max_rate, or
                                  * UINT32_MAX for none. */
@@ -107,6 +115,16 @@ size_t vtap_xlate_lookup(const struct ofproto_dpif *, struct vtap_xlate *,
                          const struct flow *flow, struct flow_wildcards *wc,
                          const struct vtap_copy *copies[],
                          size_t max_copies);
+
+/* For a tap(id=N) action with N = 'tap_id': returns the copy to make, or
+ * NULL with the reason in '*why_not'.  Sets '*misses' to the counter to add
+ * the packet to when the miss counts (tap N missing or disabled), else to
+ * NULL. */
+const struct vtap_copy *vtap_xlate_tap_action(const struct ofproto_dpif *,
+                                              struct vtap_xlate *,
+                                              uint32_t tap_id,
+                                              const char **why_not,
+                                              struct vtap_dpif_stats **misses);
 
 /* Returns true if 'port' of 'ofproto' is the output port of a tap, which
  * reserves it for copies: the switch neither forwards to it nor accepts

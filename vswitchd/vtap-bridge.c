@@ -497,7 +497,7 @@ vtap_bridge_destroy(const struct ofproto *ofproto)
 
     if (vb) {
         hmap_remove(&vtap_bridges, &vb->node);
-        ofproto_vtap_set(CONST_CAST(struct ofproto *, ofproto), NULL);
+        ofproto_vtap_remove(CONST_CAST(struct ofproto *, ofproto));
         vtap_bridge_clear_taps(vb);
         free(vb->fingerprint);
         free(vb->name);
@@ -587,8 +587,14 @@ vtap_bridge_unixctl_show(struct unixctl_conn *conn, int argc,
             continue;
         }
         found = true;
+        uint64_t misses = ofproto_vtap_get_action_misses(b->ofproto);
+
         ds_put_format(&ds, "%s: %"PRIuSIZE" tap%s\n", b->name, b->n_taps,
                       b->n_taps == 1 ? "" : "s");
+        if (misses) {
+            ds_put_format(&ds, "  tap(id=N) actions that found no enabled "
+                          "tap: %"PRIu64"\n", misses);
+        }
         for (size_t j = 0; j < b->n_taps; j++) {
             vtap_bridge_show_tap(&ds, b, &b->taps[j]);
         }

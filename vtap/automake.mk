@@ -20,6 +20,11 @@ noinst_HEADERS += \
 	vtap/capi/vtap.h \
 	vtap/policy/flow_key.h
 
+# The tap() OpenFlow action's text form.
+lib_libopenvswitch_la_SOURCES += \
+	lib/vtap-ofp-actions.c \
+	lib/vtap-ofp-actions.h
+
 # The native backend lives in libofproto, which then needs the module.
 ofproto_libofproto_la_SOURCES += \
 	ofproto/ofproto-dpif-vtap.c \
@@ -46,6 +51,7 @@ TESTSUITE_AT += \
 	tests/vtap.at \
 	tests/vtap-vsctl.at \
 	tests/vtap-vswitchd.at \
-	tests/vtap-native.at
+	tests/vtap-native.at \
+	tests/vtap-ofp-actions.at
 
 SYSTEM_USERSPACE_TESTSUITE_AT += tests/system-vtap.at
