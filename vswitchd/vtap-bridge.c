@@ -281,7 +281,11 @@ vtap_bridge_add_row(const struct ofproto *ofproto,
         struct vtap_tap_config cfg = {
             .name = row->name,
             .id = id,
-            .enabled = row->n_enabled ? row->enabled[0] : true,
+            /* A tap that insists on an offload this build lacks is kept,
+             * so that its name and id stay taken, but makes no copies. */
+            .enabled = ((row->n_enabled ? row->enabled[0] : true)
+                        && offload != VTAP_OFFLOAD_EBPF
+                        && offload != VTAP_OFFLOAD_DPDK),
             .select_all = row->select_all,
             .src_ports = src,
             .n_src_ports = n_src,
@@ -309,7 +313,8 @@ vtap_bridge_add_row(const struct ofproto *ofproto,
         t->backend = xstrdup("none");
     } else if (offload == VTAP_OFFLOAD_EBPF || offload == VTAP_OFFLOAD_DPDK) {
         t->backend = xstrdup("none");
-        t->reason = xasprintf("offload=%s is not available in this build",
+        t->reason = xasprintf("offload=%s is not available in this build; "
+                              "the tap makes no copies",
                               vtap_offload_to_string(offload));
     } else {
         t->backend = xstrdup("native");
