@@ -198,12 +198,15 @@ vtap_bridge_port_list(const struct ofproto *ofproto, const char *column,
     return error;
 }
 
-/* Returns the lowest id in 1..UINT32_MAX not in 'used'. */
+/* Returns the lowest id in '*hint'..UINT32_MAX not in 'used', and moves
+ * '*hint' past it: ids are handed out in increasing order within one
+ * reconfiguration, so each search starts where the last one ended. */
 static uint32_t
-vtap_bridge_lowest_free_id(const struct hmapx *used)
+vtap_bridge_lowest_free_id(const struct hmapx *used, uint32_t *hint)
 {
-    for (uint32_t id = 1; ; id++) {
+    for (uint32_t id = *hint; ; id++) {
         if (!hmapx_contains(used, (void *) (uintptr_t) id)) {
+            *hint = id + 1;
             return id;
         }
     }
@@ -366,6 +369,7 @@ vtap_bridge_configure(struct ofproto *ofproto,
     struct vtap_bridge *vb = vtap_bridge_find(ofproto);
     struct ds fingerprint = DS_EMPTY_INITIALIZER;
     struct vtap_policy *policy;
+    uint32_t free_id_hint = 1;
     struct hmapx used_ids;
 
     if (!vb) {
@@ -413,7 +417,7 @@ vtap_bridge_configure(struct ofproto *ofproto,
             /* The lowest free id.  ovs-vswitchd does not write configuration
              * columns (as with Interface ofport_request and ofport), so the
              * id it chose is reported in status:id. */
-            id = vtap_bridge_lowest_free_id(&used_ids);
+            id = vtap_bridge_lowest_free_id(&used_ids, &free_id_hint);
             hmapx_add(&used_ids, (void *) (uintptr_t) id);
         }
 
