@@ -30,7 +30,11 @@ AC_DEFUN([OVS_CHECK_VTAP], [
 from the OVS-vTAP top level, which passes --with-vtap-lib])
   fi
   AC_MSG_RESULT([$VTAP_LIB])
+  AC_ARG_WITH([vtap-ldadd],
+    [AS_HELP_STRING([--with-vtap-ldadd=FLAGS],
+                    [libraries the OVS-vTAP module needs (e.g. -lbpf)])],
+    [VTAP_LDADD=$withval], [VTAP_LDADD=])
   AC_SUBST([VTAP_LIB])
   dnl The module is C++: the C programs that link it need its runtime.
-  AC_SUBST([VTAP_LIBS], ["$VTAP_LIB -lstdc++"])
+  AC_SUBST([VTAP_LIBS], ["$VTAP_LIB $VTAP_LDADD -lstdc++"])
 ])

@@ -211,6 +211,75 @@ size_t vtap_classifier_lookup(const struct vtap_classifier *,
 bool vtap_classifier_port_is_selected(const struct vtap_classifier *,
                                       uint32_t port, enum vtap_direction dir);
 
+/* The eBPF backend.
+ *
+ * One per process: TC hooks belong to kernel devices, not to bridges, so
+ * the taps of all bridges share one program.  Each bridge is a group whose
+ * taps the caller replaces as a whole whenever they change. */
+struct vtap_ebpf;
+
+/* One tap to offload: the kernel devices (by ifindex) of its selected ports
+ * and of its output port, its match and its delivery settings. */
+struct vtap_ebpf_tap {
+    uint64_t owner;             /* Caller's key, unique in the process. */
+    struct vtap_match match;
+    const uint32_t *src_ifindexes;  /* TC ingress on these. */
+    size_t n_src_ifindexes;
+    const uint32_t *dst_ifindexes;  /* TC egress on these. */
+    size_t n_dst_ifindexes;
+    uint32_t out_ifindex;
+    uint16_t output_vlan;
+    uint32_t snaplen;
+    uint32_t sampling;
+    uint32_t max_rate;
+};
+
+/* Counters of one offloaded tap, summed over CPUs. */
+struct vtap_ebpf_stats {
+    uint64_t packets;           /* Copies sent to the output device. */
+    uint64_t bytes;             /* Their length before snaplen. */
+    uint64_t failed;            /* Copies the kernel failed to send. */
+    uint64_t sampled_out;       /* Selected, left out by sampling. */
+    uint64_t rate_limited;      /* Selected, over max_rate. */
+};
+
+/* Returns NULL if this build has the eBPF backend, otherwise why not
+ * (malloc'd).  Whether the kernel takes the program is known only when
+ * vtap_ebpf_create() tries. */
+char *vtap_ebpf_unavailable(void);
+
+/* Returns the bpffs directory (malloc'd) where an ovs-vswitchd whose run
+ * directory is 'rundir' pins its eBPF objects. */
+char *vtap_ebpf_pin_dir(const char *rundir);
+
+/* Removes what an earlier process left in 'pin_dir' (pins, clsact
+ * filters).  Returns NULL on success, else an error (malloc'd). */
+char *vtap_ebpf_remove_stale(const char *pin_dir);
+
+/* Loads the TC program and pins it under 'pin_dir'.  'attach_mode' is
+ * "auto" (TCX where the kernel has it, else clsact), "tcx" or "clsact".
+ * Returns NULL and sets '*errorp' (malloc'd) on failure. */
+struct vtap_ebpf *vtap_ebpf_create(const char *pin_dir,
+                                   const char *attach_mode, char **errorp);
+
+/* Detaches the program from every device and removes every pin. */
+void vtap_ebpf_destroy(struct vtap_ebpf *);
+
+/* Replaces the taps of 'group' by the 'n' taps in 'taps'.  Sets reasons[i]
+ * to NULL if taps[i] is offloaded, otherwise to why not (malloc'd); a tap
+ * that is not offloaded makes no copies in the kernel. */
+void vtap_ebpf_set_group(struct vtap_ebpf *, uint64_t group,
+                         const struct vtap_ebpf_tap *taps, size_t n,
+                         char **reasons);
+
+/* Number of taps offloaded, all groups together. */
+size_t vtap_ebpf_n_taps(const struct vtap_ebpf *);
+
+/* Gets the counters of offloaded tap 'owner'.  Returns false if it is not
+ * offloaded. */
+bool vtap_ebpf_get_stats(const struct vtap_ebpf *, uint64_t owner,
+                         struct vtap_ebpf_stats *);
+
 #ifdef __cplusplus
 }
 #endif

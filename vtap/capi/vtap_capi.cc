@@ -29,6 +29,7 @@
 #include <string>
 #include <type_traits>
 
+#include "vtap/capi/capi_util.h"
 #include "vtap/compiler/classifier.h"
 #include "vtap/policy/match.h"
 #include "vtap/policy/tap.h"
@@ -44,39 +45,8 @@ struct vtap_classifier {
     vtap::Classifier classifier;
 };
 
-namespace {
-
-/* Returns a malloc()'d copy of 's', as the C caller frees it with free(), or
- * NULL if memory ran out. */
-char *
-malloc_string(const std::string &s)
-{
-    char *copy = static_cast<char *>(malloc(s.size() + 1));
-    if (copy) {
-        memcpy(copy, s.c_str(), s.size() + 1);
-    }
-    return copy;
-}
-
-/* Returns an error for an exception caught at the ABI boundary.  Copying a
- * literal with malloc() may still fail, and then the caller gets NULL, but
- * that is the best the ABI allows. */
-char *
-error_for_exception(const char *prefix)
-{
-    try {
-        throw;
-    } catch (const std::bad_alloc &) {
-        return malloc_string(std::string(prefix) + "out of memory");
-    } catch (const std::exception &e) {
-        return malloc_string(std::string(prefix) + "internal error: "
-                             + e.what());
-    } catch (...) {
-        return malloc_string(std::string(prefix) + "internal error");
-    }
-}
-
-}  // namespace
+using vtap::capi::error_for_exception;
+using vtap::capi::malloc_string;
 
 extern "C" {
 

@@ -1,0 +1,670 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include "vtap/backends/ebpf/ebpf_backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "vtap/backends/ebpf/vtap_tc.skel.h"
+
+namespace vtap {
+
+namespace {
+
+/* TCX attach types, spelled out because libbpf 1.1's and Linux 6.1's
+ * headers predate them (kernel 6.6 added them). */
+constexpr int kBpfTcxIngress = 46;
+constexpr int kBpfTcxEgress = 47;
+
+constexpr const char *kBpffsRoot = "/sys/fs/bpf";
+constexpr unsigned long kBpffsMagic = 0xcafe4a11;
+
+std::string
+errno_string(int error)
+{
+    return strerror(error < 0 ? -error : error);
+}
+
+std::string
+hook_name(const TcHook &hook)
+{
+    char name[IF_NAMESIZE] = "";
+    std::string s;
+
+    if (if_indextoname(hook.ifindex, name)) {
+        s = std::string(name) + " (ifindex " + std::to_string(hook.ifindex)
+            + ")";
+    } else {
+        s = "ifindex " + std::to_string(hook.ifindex);
+    }
+    return s + (hook.direction == VTAP_TC_INGRESS ? " ingress" : " egress");
+}
+
+/* Mounts bpffs on /sys/fs/bpf if nothing is mounted there. */
+std::string
+ensure_bpffs()
+{
+    struct statfs fs;
+
+    if (!statfs(kBpffsRoot, &fs) && (unsigned long) fs.f_type == kBpffsMagic) {
+        return "";
+    }
+    if (mount("bpf", kBpffsRoot, "bpf", 0, "mode=0700")) {
+        return std::string("mounting bpffs on ") + kBpffsRoot + ": "
+               + errno_string(errno);
+    }
+    return "";
+}
+
+std::string
+mkdir_p(const std::string &path)
+{
+    for (size_t pos = 1; pos != std::string::npos;) {
+        pos = path.find('/', pos + 1);
+        std::string part = path.substr(0, pos);
+
+        if (mkdir(part.c_str(), 0700) && errno != EEXIST) {
+            return "creating " + part + ": " + errno_string(errno);
+        }
+    }
+    return "";
+}
+
+/* Removes 'dir' and then its parents up to the bpffs root, as long as they
+ * are empty: the versioned directories are ours alone. */
+void
+rmdir_up(std::string dir)
+{
+    while (dir.size() > strlen(kBpffsRoot) + 1
+           && dir.compare(0, strlen(kBpffsRoot), kBpffsRoot) == 0
+           && !rmdir(dir.c_str())) {
+        dir = dir.substr(0, dir.rfind('/'));
+    }
+}
+
+bpf_tc_attach_point
+tc_attach_point(uint32_t direction)
+{
+    return direction == VTAP_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+int
+detach_clsact(uint32_t ifindex, uint32_t direction)
+{
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(ifindex),
+                .attach_point = tc_attach_point(direction));
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VTAP_TC_CLSACT_HANDLE,
+                .priority = VTAP_TC_CLSACT_PRIORITY);
+
+    return bpf_tc_detach(&hook, &opts);
+}
+
+uint32_t
+random_magic()
+{
+    uint16_t magic = 0;
+
+    while (!magic) {
+        if (getrandom(&magic, sizeof magic, 0) != sizeof magic) {
+            magic = static_cast<uint16_t>(getpid() ^ time(nullptr));
+        }
+    }
+    return magic;
+}
+
+}  // namespace
+
+std::string
+EbpfBackend::default_pin_dir(const std::string &rundir)
+{
+    std::string instance;
+
+    for (char c : rundir) {
+        instance += c == '/' ? '_' : c;
+    }
+    while (!instance.empty() && instance[0] == '_') {
+        instance.erase(0, 1);
+    }
+    if (instance.empty()) {
+        instance = "default";
+    } else if (instance.size() > 200) {
+        instance = instance.substr(instance.size() - 200);
+    }
+    return std::string(kBpffsRoot) + "/ovs-vtap/v"
+           + std::to_string(VTAP_TC_ABI_VERSION) + "/" + instance;
+}
+
+std::string
+EbpfBackend::remove_stale(const std::string &pin_dir)
+{
+    DIR *dir = opendir(pin_dir.c_str());
+    std::string error;
+
+    if (!dir) {
+        return errno == ENOENT ? "" : pin_dir + ": " + errno_string(errno);
+    }
+
+    /* clsact filters outlive the process that attached them. */
+    std::string attachments = pin_dir + "/vtap_attachments";
+    int fd = bpf_obj_get(attachments.c_str());
+    if (fd >= 0) {
+        vtap_tc_hook_key key, next;
+        vtap_tc_hook_key *prev = nullptr;
+
+        while (!bpf_map_get_next_key(fd, prev, &next)) {
+            vtap_tc_attachment attachment;
+
+            key = next;
+            prev = &key;
+            if (!bpf_map_lookup_elem(fd, &key, &attachment)
+                && attachment.mode == VTAP_TC_ATTACH_CLSACT) {
+                int r = detach_clsact(key.ifindex, key.direction);
+                if (r && r != -ENOENT && r != -ENODEV && r != -EINVAL) {
+                    error = "removing the clsact filter on ifindex "
+                            + std::to_string(key.ifindex) + ": "
+                            + errno_string(r);
+                }
+            }
+        }
+        close(fd);
+    }
+
+    while (struct dirent *de = readdir(dir)) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            std::string path = pin_dir + "/" + de->d_name;
+
+            if (unlink(path.c_str()) && error.empty()) {
+                error = "removing " + path + ": " + errno_string(errno);
+            }
+        }
+    }
+    closedir(dir);
+    rmdir_up(pin_dir);
+    return error;
+}
+
+std::unique_ptr<EbpfBackend>
+EbpfBackend::create(const std::string &pin_dir, AttachMode mode,
+                    std::string *error)
+{
+    std::unique_ptr<EbpfBackend> backend(new EbpfBackend);
+
+    *error = backend->load(pin_dir, mode);
+    if (!error->empty()) {
+        return nullptr;
+    }
+    return backend;
+}
+
+std::string
+EbpfBackend::load(const std::string &pin_dir, AttachMode mode)
+{
+    std::string error;
+
+    mode_ = mode;
+    if (!pin_dir.empty()) {
+        if (pin_dir.compare(0, strlen(kBpffsRoot), kBpffsRoot) == 0) {
+            error = ensure_bpffs();
+        }
+        if (error.empty()) {
+            error = mkdir_p(pin_dir);
+        }
+        if (!error.empty()) {
+            return error;
+        }
+    }
+
+    skel_ = vtap_tc__open();
+    if (!skel_) {
+        return "opening the TC program: " + errno_string(errno);
+    }
+    if (!pin_dir.empty()) {
+        struct bpf_map *map;
+
+        bpf_object__for_each_map (map, skel_->obj) {
+            std::string path = pin_dir + "/" + bpf_map__name(map);
+            bpf_map__set_pin_path(map, path.c_str());
+        }
+    }
+    int r = vtap_tc__load(skel_);
+    if (r) {
+        error = "loading the TC program: " + errno_string(r);
+        if (!pin_dir.empty()) {
+            /* libbpf may have pinned some maps before it failed. */
+            remove_stale(pin_dir);
+        }
+        vtap_tc__destroy(skel_);
+        skel_ = nullptr;
+        return error;
+    }
+    pin_dir_ = pin_dir;
+    if (!pin_dir.empty()) {
+        std::string in = pin_dir + "/vtap_tc_ingress";
+        std::string eg = pin_dir + "/vtap_tc_egress";
+
+        if (bpf_program__pin(skel_->progs.vtap_tc_ingress, in.c_str())
+            || bpf_program__pin(skel_->progs.vtap_tc_egress, eg.c_str())) {
+            error = "pinning the TC program in " + pin_dir + ": "
+                    + errno_string(errno);
+            unpin_all();
+            vtap_tc__destroy(skel_);
+            skel_ = nullptr;
+            return error;
+        }
+    }
+
+    magic_ = random_magic();
+    vtap_tc_config config{};
+    config.mark_magic = magic_;
+    uint32_t zero = 0;
+    bpf_map__update_elem(skel_->maps.vtap_config, &zero, sizeof zero,
+                         &config, sizeof config, BPF_ANY);
+    applied_.reset(new TcTables(&mask_ids_));
+    return "";
+}
+
+void
+EbpfBackend::unpin_all()
+{
+    if (pin_dir_.empty() || !skel_) {
+        return;
+    }
+    struct bpf_map *map;
+    bpf_object__for_each_map (map, skel_->obj) {
+        bpf_map__unpin(map, nullptr);
+    }
+    unlink((pin_dir_ + "/vtap_tc_ingress").c_str());
+    unlink((pin_dir_ + "/vtap_tc_egress").c_str());
+    rmdir_up(pin_dir_);
+}
+
+EbpfBackend::~EbpfBackend()
+{
+    while (!attachments_.empty()) {
+        detach(attachments_.begin()->first);
+    }
+    unpin_all();
+    if (skel_) {
+        vtap_tc__destroy(skel_);
+    }
+}
+
+int
+EbpfBackend::ingress_prog_fd() const
+{
+    return bpf_program__fd(skel_->progs.vtap_tc_ingress);
+}
+
+int
+EbpfBackend::egress_prog_fd() const
+{
+    return bpf_program__fd(skel_->progs.vtap_tc_egress);
+}
+
+int
+EbpfBackend::map_fd(const char *name) const
+{
+    struct bpf_map *map = bpf_object__find_map_by_name(skel_->obj, name);
+
+    return map ? bpf_map__fd(map) : -1;
+}
+
+std::set<TcHook>
+EbpfBackend::attached() const
+{
+    std::set<TcHook> hooks;
+
+    for (const auto &entry : attachments_) {
+        hooks.insert(entry.first);
+    }
+    return hooks;
+}
+
+std::string
+EbpfBackend::attach(const TcHook &hook)
+{
+    int prog_fd = (hook.direction == VTAP_TC_INGRESS
+                   ? ingress_prog_fd() : egress_prog_fd());
+    Attachment attachment{0, -1, false};
+    std::string tcx_error;
+
+    if (mode_ != AttachMode::kClsact) {
+        int fd = bpf_link_create(prog_fd, static_cast<int>(hook.ifindex),
+                                 static_cast<bpf_attach_type>(
+                                     hook.direction == VTAP_TC_INGRESS
+                                     ? kBpfTcxIngress : kBpfTcxEgress),
+                                 nullptr);
+        if (fd >= 0) {
+            attachment.mode = VTAP_TC_ATTACH_TCX;
+            attachment.link_fd = fd;
+        } else {
+            tcx_error = errno_string(fd);
+            if (mode_ == AttachMode::kTcx || fd == -ENODEV) {
+                return "attaching the TC program to " + hook_name(hook)
+                       + " with TCX: " + tcx_error;
+            }
+        }
+    }
+    if (!attachment.mode) {
+        LIBBPF_OPTS(bpf_tc_hook, tc_hook,
+                    .ifindex = static_cast<int>(hook.ifindex),
+                    .attach_point = tc_attach_point(hook.direction));
+        LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd,
+                    .flags = BPF_TC_F_REPLACE,
+                    .handle = VTAP_TC_CLSACT_HANDLE,
+                    .priority = VTAP_TC_CLSACT_PRIORITY);
+
+        int r = bpf_tc_hook_create(&tc_hook);
+        if (r && r != -EEXIST) {
+            return "creating a clsact qdisc on " + hook_name(hook) + ": "
+                   + errno_string(r);
+        }
+        attachment.created_qdisc = !r;
+        r = bpf_tc_attach(&tc_hook, &opts);
+        if (r) {
+            return "attaching the TC program to " + hook_name(hook)
+                   + " with clsact: " + errno_string(r)
+                   + (tcx_error.empty() ? "" : " (TCX: " + tcx_error + ")");
+        }
+        attachment.mode = VTAP_TC_ATTACH_CLSACT;
+    }
+
+    struct bpf_prog_info info;
+    uint32_t info_len = sizeof info;
+    memset(&info, 0, sizeof info);
+    bpf_obj_get_info_by_fd(prog_fd, &info, &info_len);
+
+    vtap_tc_hook_key key{hook.ifindex, hook.direction};
+    vtap_tc_attachment record{attachment.mode, info.id};
+    bpf_map__update_elem(skel_->maps.vtap_attachments, &key, sizeof key,
+                         &record, sizeof record, BPF_ANY);
+    attachments_[hook] = attachment;
+    return "";
+}
+
+void
+EbpfBackend::detach(const TcHook &hook)
+{
+    auto it = attachments_.find(hook);
+
+    if (it == attachments_.end()) {
+        return;
+    }
+    if (it->second.mode == VTAP_TC_ATTACH_TCX) {
+        bpf_link_detach(it->second.link_fd);
+        close(it->second.link_fd);
+    } else {
+        /* The device may be gone already, taking the filter with it. */
+        detach_clsact(hook.ifindex, hook.direction);
+    }
+    vtap_tc_hook_key key{hook.ifindex, hook.direction};
+    bpf_map__delete_elem(skel_->maps.vtap_attachments, &key, sizeof key, 0);
+    attachments_.erase(it);
+}
+
+void
+EbpfBackend::reset_slot(uint32_t slot, const vtap_tc_tap &entry)
+{
+    int ncpus = libbpf_num_possible_cpus();
+    std::vector<vtap_tc_stats> zero(ncpus > 0 ? ncpus : 1);
+
+    bpf_map__update_elem(skel_->maps.vtap_stats, &slot, sizeof slot,
+                         zero.data(), zero.size() * sizeof zero[0], BPF_ANY);
+
+    /* A full bucket: the first 'burst' copies go out at once. */
+    vtap_tc_rate rate{};
+    rate.tokens = entry.burst * 1000000000ULL;
+    bpf_map__update_elem(skel_->maps.vtap_rates, &slot, sizeof slot,
+                         &rate, sizeof rate, BPF_ANY);
+}
+
+void
+EbpfBackend::write_maps(const TcTables &want)
+{
+    const TcTables &have = *applied_;
+
+    /* New and changed entries first, from the leaves (taps, masks, rules)
+     * to the root (hooks), so that the program never finds a hook whose
+     * rules or taps are not there yet; then what went away, from the root
+     * down. */
+    for (const auto &entry : want.taps) {
+        auto old = have.taps.find(entry.first);
+        if (old == have.taps.end()
+            || memcmp(&old->second, &entry.second, sizeof entry.second)) {
+            bpf_map__update_elem(skel_->maps.vtap_taps, &entry.first,
+                                 sizeof entry.first, &entry.second,
+                                 sizeof entry.second, BPF_ANY);
+        }
+    }
+    for (const auto &entry : want.masks) {
+        uint32_t id = entry.first;
+        auto old = have.masks.find(entry.first);
+        if (old == have.masks.end()
+            || memcmp(&old->second, &entry.second, sizeof entry.second)) {
+            bpf_map__update_elem(skel_->maps.vtap_masks, &id, sizeof id,
+                                 &entry.second, sizeof entry.second, BPF_ANY);
+        }
+    }
+    for (const auto &entry : want.rules) {
+        auto old = have.rules.find(entry.first);
+        if (old == have.rules.end()
+            || memcmp(&old->second, &entry.second, sizeof entry.second)) {
+            bpf_map__update_elem(skel_->maps.vtap_rules, entry.first.data(),
+                                 entry.first.size(), &entry.second,
+                                 sizeof entry.second, BPF_ANY);
+        }
+    }
+    for (const auto &entry : want.hooks) {
+        auto old = have.hooks.find(entry.first);
+        vtap_tc_hook_key key{entry.first.ifindex, entry.first.direction};
+        if (old == have.hooks.end()
+            || memcmp(&old->second, &entry.second, sizeof entry.second)) {
+            bpf_map__update_elem(skel_->maps.vtap_hooks, &key, sizeof key,
+                                 &entry.second, sizeof entry.second,
+                                 BPF_ANY);
+        }
+    }
+
+    for (const auto &entry : have.hooks) {
+        if (!want.hooks.count(entry.first)) {
+            vtap_tc_hook_key key{entry.first.ifindex, entry.first.direction};
+            bpf_map__delete_elem(skel_->maps.vtap_hooks, &key, sizeof key, 0);
+        }
+    }
+    for (const auto &entry : have.rules) {
+        if (!want.rules.count(entry.first)) {
+            bpf_map__delete_elem(skel_->maps.vtap_rules, entry.first.data(),
+                                 entry.first.size(), 0);
+        }
+    }
+    for (const auto &entry : have.taps) {
+        if (!want.taps.count(entry.first)) {
+            vtap_tc_tap unused{};
+            bpf_map__update_elem(skel_->maps.vtap_taps, &entry.first,
+                                 sizeof entry.first, &unused, sizeof unused,
+                                 BPF_ANY);
+        }
+    }
+}
+
+std::vector<std::string>
+EbpfBackend::set_group(uint64_t group, const std::vector<TcTap> &taps)
+{
+    std::vector<std::string> reasons(taps.size());
+    std::map<uint64_t, std::string> refused;    /* By owner. */
+
+    if (taps.empty()) {
+        groups_.erase(group);
+    } else {
+        groups_[group] = taps;
+    }
+
+    /* Compile, attach where needed; if a device refuses the program, leave
+     * out the taps that need it and compile again. */
+    std::unique_ptr<TcTables> want;
+    std::map<uint64_t, uint32_t> slots;
+    std::set<uint32_t> fresh_slots;
+    for (int attempt = 0; ; attempt++) {
+        want.reset(new TcTables(&mask_ids_));
+        slots.clear();
+        fresh_slots.clear();
+
+        std::set<uint32_t> free_slots = free_slots_;
+        uint32_t next_slot = next_slot_;
+        for (const auto &g : groups_) {
+            for (const TcTap &tap : g.second) {
+                if (refused.count(tap.owner)) {
+                    continue;
+                }
+                uint32_t slot;
+                auto old = slots_.find(tap.owner);
+                if (old != slots_.end()) {
+                    slot = old->second;
+                } else if (!free_slots.empty()) {
+                    slot = *free_slots.begin();
+                } else {
+                    slot = next_slot;
+                }
+                std::string reason = want->add_tap(tap, slot);
+                if (!reason.empty()) {
+                    refused[tap.owner] = reason;
+                    continue;
+                }
+                slots[tap.owner] = slot;
+                if (old == slots_.end()) {
+                    fresh_slots.insert(slot);
+                    if (!free_slots.empty() && slot == *free_slots.begin()) {
+                        free_slots.erase(free_slots.begin());
+                    } else {
+                        next_slot++;
+                    }
+                }
+            }
+        }
+
+        std::map<uint32_t, std::string> failed;     /* By ifindex. */
+        for (const TcHook &hook : want->attach_points()) {
+            if (!attachments_.count(hook)) {
+                std::string error = attach(hook);
+                if (!error.empty()) {
+                    failed[hook.ifindex] = error;
+                }
+            }
+        }
+        if (failed.empty() || attempt > 2) {
+            break;
+        }
+        for (const auto &g : groups_) {
+            for (const TcTap &tap : g.second) {
+                std::vector<uint32_t> devices = tap.src_ifindexes;
+                devices.insert(devices.end(), tap.dst_ifindexes.begin(),
+                               tap.dst_ifindexes.end());
+                devices.push_back(tap.out_ifindex);
+                for (uint32_t ifindex : devices) {
+                    auto f = failed.find(ifindex);
+                    if (f != failed.end() && !refused.count(tap.owner)) {
+                        refused[tap.owner] = f->second;
+                    }
+                }
+            }
+        }
+    }
+
+    /* Slots: keep the survivors', free the others', start the new ones'
+     * counters at zero. */
+    for (const auto &entry : slots_) {
+        if (!slots.count(entry.first)) {
+            free_slots_.insert(entry.second);
+        }
+    }
+    for (const auto &entry : slots) {
+        free_slots_.erase(entry.second);
+        if (entry.second >= next_slot_) {
+            next_slot_ = entry.second + 1;
+        }
+    }
+    for (uint32_t slot : fresh_slots) {
+        reset_slot(slot, want->taps[slot]);
+    }
+    slots_ = slots;
+
+    write_maps(*want);
+
+    std::set<TcHook> points = want->attach_points();
+    for (const TcHook &hook : attached()) {
+        if (!points.count(hook)) {
+            detach(hook);
+        }
+    }
+
+    std::set<uint16_t> masks_in_use;
+    for (const auto &entry : want->masks) {
+        masks_in_use.insert(entry.first);
+    }
+    mask_ids_.retain_only(masks_in_use);
+    applied_ = std::move(want);
+
+    for (size_t i = 0; i < taps.size(); i++) {
+        auto r = refused.find(taps[i].owner);
+        if (r != refused.end()) {
+            reasons[i] = r->second;
+        }
+    }
+    return reasons;
+}
+
+bool
+EbpfBackend::get_stats(uint64_t owner, vtap_tc_stats *stats) const
+{
+    auto it = slots_.find(owner);
+    int ncpus = libbpf_num_possible_cpus();
+
+    *stats = vtap_tc_stats{};
+    if (it == slots_.end() || ncpus <= 0) {
+        return false;
+    }
+    std::vector<vtap_tc_stats> per_cpu(ncpus);
+    uint32_t slot = it->second;
+    if (bpf_map__lookup_elem(skel_->maps.vtap_stats, &slot, sizeof slot,
+                             per_cpu.data(),
+                             per_cpu.size() * sizeof per_cpu[0], 0)) {
+        return false;
+    }
+    for (const vtap_tc_stats &s : per_cpu) {
+        stats->packets += s.packets;
+        stats->bytes += s.bytes;
+        stats->failed += s.failed;
+        stats->sampled_out += s.sampled_out;
+        stats->rate_limited += s.rate_limited;
+    }
+    return true;
+}
+
+}  // namespace vtap

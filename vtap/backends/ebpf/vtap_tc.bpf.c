@@ -1,0 +1,431 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* The eBPF TC program of the eBPF backend: copies the packets that taps
+ * select on kernel network devices, before (TC ingress) or after (TC egress)
+ * Open vSwitch handles them.  vtap_tc.h explains the maps and the two
+ * stages (select, then edit the copy at the output device).
+ *
+ * Rules this program keeps:
+ *   - It returns VTAP_TC_NEXT on every path: the original packet is never
+ *     dropped, redirected or kept from later TC programs.
+ *   - It never leaves a change on the original.  The only change it makes,
+ *     skb->mark for the time of one bpf_clone_redirect(), is undone at once.
+ *   - Headers are read with bpf_skb_load_bytes(), which also reaches bytes
+ *     outside the linear area (AF_PACKET TX rings, tap devices and GSO often
+ *     give only the Ethernet header linearly). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "vtap/backends/ebpf/vtap_tc.h"
+#include "vtap/policy/flow_key.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, uint32_t);
+    __type(value, struct vtap_tc_config);
+} vtap_config SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VTAP_TC_MAX_HOOKS);
+    __type(key, struct vtap_tc_hook_key);
+    __type(value, struct vtap_tc_hook);
+} vtap_hooks SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VTAP_TC_MAX_MASKS);
+    __type(key, uint32_t);
+    __type(value, struct vtap_flow_key);
+} vtap_masks SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VTAP_TC_MAX_RULES);
+    __type(key, struct vtap_tc_rule_key);
+    __type(value, struct vtap_tc_rule);
+} vtap_rules SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VTAP_TC_MAX_TAPS);
+    __type(key, uint32_t);
+    __type(value, struct vtap_tc_tap);
+} vtap_taps SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VTAP_TC_MAX_TAPS);
+    __type(key, uint32_t);
+    __type(value, struct vtap_tc_rate);
+} vtap_rates SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, VTAP_TC_MAX_TAPS);
+    __type(key, uint32_t);
+    __type(value, struct vtap_tc_stats);
+} vtap_stats SEC(".maps");
+
+/* Not used by the program: the loader's record of where it attached, pinned
+ * with the rest so that a restarted loader finds it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VTAP_TC_MAX_HOOKS);
+    __type(key, struct vtap_tc_hook_key);
+    __type(value, struct vtap_tc_attachment);
+} vtap_attachments SEC(".maps");
+
+#define ETH_P_8021AD_ 0x88A8
+#define IPPROTO_SCTP_ 132
+#define IPV6_EXT_HOPOPTS 0
+#define IPV6_EXT_ROUTING 43
+#define IPV6_EXT_FRAGMENT 44
+#define IPV6_EXT_AH 51
+#define IPV6_EXT_DSTOPTS 60
+
+/* Reads the L4 ports at 'off' for protocols that have them. */
+static __always_inline void
+parse_ports(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
+{
+    uint16_t ports[2];
+
+    if ((key->ip_proto == IPPROTO_TCP || key->ip_proto == IPPROTO_UDP
+         || key->ip_proto == IPPROTO_SCTP_)
+        && !bpf_skb_load_bytes(skb, off, ports, sizeof ports)) {
+        key->tp_src = ports[0];
+        key->tp_dst = ports[1];
+    }
+}
+
+static __always_inline void
+parse_ipv4(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
+{
+    struct iphdr ip;
+
+    if (bpf_skb_load_bytes(skb, off, &ip, sizeof ip) || ip.ihl < 5) {
+        return;
+    }
+    key->ip_proto = ip.protocol;
+    key->ipv4_src = ip.saddr;
+    key->ipv4_dst = ip.daddr;
+    /* Only the first fragment has the L4 header. */
+    if (!(ip.frag_off & bpf_htons(0x1fff))) {
+        parse_ports(skb, off + ip.ihl * 4, key);
+    }
+}
+
+static __always_inline void
+parse_ipv6(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
+{
+    struct ipv6hdr ip6;
+    uint8_t next;
+
+    if (bpf_skb_load_bytes(skb, off, &ip6, sizeof ip6)) {
+        return;
+    }
+    __builtin_memcpy(key->ipv6_src, &ip6.saddr, 16);
+    __builtin_memcpy(key->ipv6_dst, &ip6.daddr, 16);
+    next = ip6.nexthdr;
+    off += sizeof ip6;
+
+    for (int i = 0; i < VTAP_TC_MAX_IPV6_EXT_HEADERS; i++) {
+        uint8_t ext[8];
+
+        if (next != IPV6_EXT_HOPOPTS && next != IPV6_EXT_ROUTING
+            && next != IPV6_EXT_DSTOPTS && next != IPV6_EXT_AH
+            && next != IPV6_EXT_FRAGMENT) {
+            key->ip_proto = next;
+            parse_ports(skb, off, key);
+            return;
+        }
+        if (bpf_skb_load_bytes(skb, off, ext, sizeof ext)) {
+            return;
+        }
+        if (next == IPV6_EXT_FRAGMENT) {
+            /* Like Open vSwitch: the protocol after the fragment header,
+             * and ports only in the first fragment. */
+            key->ip_proto = ext[0];
+            if (!((ext[2] << 8 | ext[3]) & 0xfff8)) {
+                parse_ports(skb, off + 8, key);
+            }
+            return;
+        }
+        off += (next == IPV6_EXT_AH
+                ? ((uint32_t) ext[1] + 2) * 4
+                : ((uint32_t) ext[1] + 1) * 8);
+        next = ext[0];
+    }
+    /* Too many extension headers: the key stops at L3. */
+}
+
+/* Parses 'skb' into '*key' (zeroed by the caller).  Whatever cannot be
+ * parsed stays zero, as in Open vSwitch's flow extraction. */
+static __always_inline void
+parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
+{
+    struct ethhdr eth;
+    uint32_t off = sizeof eth;
+    uint16_t proto;
+
+    if (bpf_skb_load_bytes(skb, 0, &eth, sizeof eth)) {
+        return;
+    }
+    __builtin_memcpy(key->eth_src, eth.h_source, 6);
+    __builtin_memcpy(key->eth_dst, eth.h_dest, 6);
+    proto = eth.h_proto;
+
+    /* A tag the NIC or the sender's stack moved into metadata is the
+     * outermost one. */
+    if (skb->vlan_present) {
+        key->vlan_tci = bpf_htons(VTAP_VLAN_PRESENT
+                                  | (skb->vlan_tci & VTAP_VLAN_VID_MASK));
+    }
+    for (int i = 0; i < 2; i++) {
+        uint16_t tag[2];        /* TCI, then the next ethertype. */
+
+        if (proto != bpf_htons(ETH_P_8021Q)
+            && proto != bpf_htons(ETH_P_8021AD_)) {
+            break;
+        }
+        if (bpf_skb_load_bytes(skb, off, tag, sizeof tag)) {
+            return;
+        }
+        if (!key->vlan_tci) {
+            key->vlan_tci = bpf_htons(VTAP_VLAN_PRESENT
+                                      | (bpf_ntohs(tag[0])
+                                         & VTAP_VLAN_VID_MASK));
+        }
+        proto = tag[1];
+        off += sizeof tag;
+    }
+    key->eth_type = proto;
+
+    if (proto == bpf_htons(ETH_P_IP)) {
+        parse_ipv4(skb, off, key);
+    } else if (proto == bpf_htons(ETH_P_IPV6)) {
+        parse_ipv6(skb, off, key);
+    }
+}
+
+/* Token bucket of 'slot': returns true if one more copy fits in max_rate. */
+static __always_inline bool
+rate_allows(uint32_t slot, const struct vtap_tc_tap *tap)
+{
+    struct vtap_tc_rate *rate = bpf_map_lookup_elem(&vtap_rates, &slot);
+    const uint64_t one = 1000000000ULL;  /* One copy, in tokens. */
+    uint64_t now = bpf_ktime_get_ns();
+    bool allowed = false;
+
+    if (!rate) {
+        return false;
+    }
+    bpf_spin_lock(&rate->lock);
+    uint64_t elapsed = now - rate->last_ns;
+    uint64_t depth = tap->burst * one;
+
+    if (elapsed > one) {
+        elapsed = one;          /* Keeps elapsed * rate from overflowing. */
+    }
+    rate->tokens += elapsed * tap->rate_per_sec;
+    if (rate->tokens > depth) {
+        rate->tokens = depth;
+    }
+    rate->last_ns = now;
+    if (rate->tokens >= one) {
+        rate->tokens -= one;
+        allowed = true;
+    }
+    bpf_spin_unlock(&rate->lock);
+    return allowed;
+}
+
+/* Sends one copy of 'skb' for the tap in 'slot'. */
+static __always_inline void
+copy_packet(struct __sk_buff *skb, uint32_t slot, uint32_t magic)
+{
+    const struct vtap_tc_tap *tap = bpf_map_lookup_elem(&vtap_taps, &slot);
+    struct vtap_tc_stats *stats = bpf_map_lookup_elem(&vtap_stats, &slot);
+    uint32_t len = skb->len;
+
+    if (!tap || !stats || !tap->out_ifindex) {
+        return;
+    }
+    if (tap->sample_threshold
+        && bpf_get_prandom_u32() >= tap->sample_threshold) {
+        stats->sampled_out++;
+        return;
+    }
+    if (tap->rate_per_sec && !rate_allows(slot, tap)) {
+        stats->rate_limited++;
+        return;
+    }
+
+    uint32_t saved_mark = skb->mark;
+    bool edit = tap->flags & VTAP_TC_TAP_EDIT_COPY;
+
+    if (edit) {
+        skb->mark = VTAP_TC_MARK(magic, slot);
+    }
+    long error = bpf_clone_redirect(skb, tap->out_ifindex, 0);
+    if (edit) {
+        skb->mark = saved_mark;
+    }
+
+    if (!error) {
+        stats->packets++;
+        stats->bytes += len;
+    } else {
+        stats->failed++;
+    }
+}
+
+/* The select stage: copies 'skb' for every tap that selects it on this
+ * device in 'direction'. */
+static __always_inline void
+select_packet(struct __sk_buff *skb, uint32_t direction, uint32_t magic)
+{
+    struct vtap_tc_hook_key hook_key = {
+        .ifindex = skb->ifindex,
+        .direction = direction,
+    };
+    const struct vtap_tc_hook *hook;
+    struct vtap_tc_rule_key rule_key = {};
+    struct vtap_flow_key key = {};
+
+    hook = bpf_map_lookup_elem(&vtap_hooks, &hook_key);
+    if (!hook) {
+        return;
+    }
+    parse_packet(skb, &key);
+
+    rule_key.ifindex = hook_key.ifindex;
+    rule_key.direction = direction;
+    for (uint32_t i = 0; i < VTAP_TC_MAX_MASKS_PER_HOOK; i++) {
+        const struct vtap_tc_rule *rule;
+        const uint64_t *mask, *k;
+        uint64_t *masked;
+        uint32_t mask_id;
+
+        if (i >= hook->n_masks) {
+            break;
+        }
+        mask_id = hook->mask_ids[i];
+        mask = bpf_map_lookup_elem(&vtap_masks, &mask_id);
+        if (!mask) {
+            break;
+        }
+        k = (const uint64_t *) &key;
+        masked = (uint64_t *) &rule_key.key;
+        for (int w = 0; w < VTAP_FLOW_KEY_SIZE / 8; w++) {
+            masked[w] = k[w] & mask[w];
+        }
+        rule_key.mask_id = mask_id;
+
+        rule = bpf_map_lookup_elem(&vtap_rules, &rule_key);
+        if (!rule) {
+            continue;
+        }
+        for (uint32_t j = 0; j < VTAP_TC_MAX_TAPS_PER_RULE; j++) {
+            if (j >= rule->n_taps) {
+                break;
+            }
+            copy_packet(skb, rule->slots[j], magic);
+        }
+    }
+}
+
+/* The edit stage, at the output device's egress: applies the tap's output
+ * VLAN and snaplen to a copy that the select stage marked. */
+static __always_inline void
+edit_copy(struct __sk_buff *skb, uint32_t slot)
+{
+    const struct vtap_tc_tap *tap = bpf_map_lookup_elem(&vtap_taps, &slot);
+
+    skb->mark = 0;
+    if (!tap) {
+        return;
+    }
+    if (tap->output_vlan) {
+        bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), tap->output_vlan);
+    }
+    if (tap->snaplen) {
+        /* snaplen counts the copy as it leaves, with a tag that is still
+         * in metadata. */
+        uint32_t tag = skb->vlan_present ? 4 : 0;
+        uint32_t want = tap->snaplen > tag + ETH_HLEN
+                        ? tap->snaplen - tag : ETH_HLEN;
+
+        if (skb->len > want) {
+            bpf_skb_change_tail(skb, want, 0);
+        }
+    }
+}
+
+static __always_inline uint32_t
+mark_magic(void)
+{
+    uint32_t zero = 0;
+    const struct vtap_tc_config *config;
+
+    config = bpf_map_lookup_elem(&vtap_config, &zero);
+    return config ? config->mark_magic : 0;
+}
+
+SEC("tc")
+int
+vtap_tc_ingress(struct __sk_buff *skb)
+{
+    uint32_t magic = mark_magic();
+
+    if (magic) {
+        select_packet(skb, VTAP_TC_INGRESS, magic);
+    }
+    return VTAP_TC_NEXT;
+}
+
+SEC("tc")
+int
+vtap_tc_egress(struct __sk_buff *skb)
+{
+    uint32_t magic = mark_magic();
+
+    if (!magic) {
+        return VTAP_TC_NEXT;
+    }
+    if (VTAP_TC_MARK_MAGIC(skb->mark) == magic) {
+        /* Output devices are reserved for copies and never selected, so a
+         * marked packet is a copy and nothing else. */
+        edit_copy(skb, VTAP_TC_MARK_SLOT(skb->mark));
+    } else {
+        select_packet(skb, VTAP_TC_EGRESS, magic);
+    }
+    return VTAP_TC_NEXT;
+}

@@ -1,0 +1,165 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef VTAP_BACKENDS_EBPF_VTAP_TC_H
+#define VTAP_BACKENDS_EBPF_VTAP_TC_H 1
+
+/* What the eBPF TC program (vtap_tc.bpf.c) and its C++ loader
+ * (ebpf_backend.cc) share: map keys and values, limits and constants.
+ *
+ * Plain C with fixed-width types, like flow_key.h, so that clang -target bpf
+ * and g++ lay every struct out identically; tests/ebpf_layout_test.cc checks
+ * that against the BTF that clang wrote into the object.  Changing a struct
+ * here changes the pinned maps' layout, so it must also bump
+ * VTAP_TC_ABI_VERSION: a pinned map of another layout cannot be reused.
+ *
+ * How the program works: a packet crossing a selected port (TC ingress for
+ * taps that select the port's received traffic, TC egress for its sent
+ * traffic) is parsed into a struct vtap_flow_key.  The port's entry in
+ * 'vtap_ports' lists the distinct match masks of the taps on that port and
+ * direction; for each, the masked key is looked up in 'vtap_rules', whose
+ * value lists the taps that select it.  Cost per packet is one hash lookup
+ * per distinct mask, whatever the number of taps (tuple space search).
+ *
+ * Each selected tap's copy is made with bpf_clone_redirect() to the output
+ * device.  Delivery settings that change the copy (output VLAN, snaplen)
+ * cannot be applied before the clone without touching the original, so the
+ * original is marked with VTAP_TC_MARK(magic, slot) for the time of the
+ * clone; the clone carries the mark to the output device's TC egress, where
+ * the same program recognises it, edits the copy and clears the mark. */
+
+#include <stdint.h>
+#include <linux/bpf.h>
+
+#include "vtap/policy/flow_key.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Layout version of the maps; part of the bpffs pin path. */
+#define VTAP_TC_ABI_VERSION 1
+
+/* Limits.  A tap that would exceed one is not offloaded, with a reason. */
+#define VTAP_TC_MAX_HOOKS 4096          /* (ifindex, direction) pairs. */
+#define VTAP_TC_MAX_MASKS_PER_HOOK 16   /* Distinct match masks per hook. */
+#define VTAP_TC_MAX_MASKS 4096          /* Distinct masks in all. */
+#define VTAP_TC_MAX_RULES 65536         /* (hook, mask, masked key). */
+#define VTAP_TC_MAX_TAPS_PER_RULE 8     /* Taps with one identical match. */
+#define VTAP_TC_MAX_TAPS 16384          /* Offloaded taps, all bridges. */
+
+/* IPv6 extension headers the parser skips before giving up on L4. */
+#define VTAP_TC_MAX_IPV6_EXT_HEADERS 6
+
+/* Direction, as seen from the switch (matches enum vtap_direction). */
+#define VTAP_TC_INGRESS 1               /* TC ingress: switch receives. */
+#define VTAP_TC_EGRESS 2                /* TC egress: switch sends. */
+
+/* skb->mark of a copy in flight: 16 bits of per-load magic, 16 bits of tap
+ * slot. */
+#define VTAP_TC_MARK(MAGIC, SLOT) (((uint32_t) (MAGIC) << 16) | (SLOT))
+#define VTAP_TC_MARK_MAGIC(MARK) ((uint32_t) (MARK) >> 16)
+#define VTAP_TC_MARK_SLOT(MARK) ((uint32_t) (MARK) & 0xffff)
+
+/* TC and TCX verdicts.  Both hooks read -1 as "not my business, go on":
+ * TC_ACT_UNSPEC for clsact, TCX_NEXT for TCX.  The program never returns
+ * anything else, so it never drops or redirects an original packet and
+ * never keeps later TC programs from running. */
+#define VTAP_TC_NEXT (-1)
+
+/* 'vtap_config', one entry at index 0. */
+struct vtap_tc_config {
+    uint32_t mark_magic;        /* Nonzero, below 0x10000. */
+    uint32_t pad;
+};
+
+/* 'vtap_ports': which masks to try for packets crossing a device in a
+ * direction.  A hook with no entry selects nothing. */
+struct vtap_tc_hook_key {
+    uint32_t ifindex;
+    uint32_t direction;         /* VTAP_TC_INGRESS or VTAP_TC_EGRESS. */
+};
+
+struct vtap_tc_hook {
+    uint32_t n_masks;
+    uint16_t mask_ids[VTAP_TC_MAX_MASKS_PER_HOOK]; /* Into 'vtap_masks'. */
+    uint16_t pad[2];
+};
+
+/* 'vtap_rules': the taps that select a masked key on a hook. */
+struct vtap_tc_rule_key {
+    uint32_t ifindex;
+    uint16_t direction;
+    uint16_t mask_id;
+    struct vtap_flow_key key;   /* Packet's key & vtap_masks[mask_id]. */
+};
+
+struct vtap_tc_rule {
+    uint32_t n_taps;
+    uint32_t slots[VTAP_TC_MAX_TAPS_PER_RULE]; /* Into 'vtap_taps'. */
+};
+
+/* 'vtap_taps': one offloaded tap's delivery, indexed by slot. */
+struct vtap_tc_tap {
+    uint32_t out_ifindex;       /* 0: slot unused. */
+    uint16_t output_vlan;       /* VID to push on the copy, 0 for none. */
+    uint16_t flags;             /* VTAP_TC_TAP_*. */
+    uint32_t snaplen;           /* Copy's maximum length, 0 for all. */
+    uint32_t sample_threshold;  /* Copy if prandom < this; 0: always. */
+    uint64_t rate_per_sec;      /* max_rate, 0 for unlimited. */
+    uint64_t burst;             /* Token bucket depth, in copies. */
+};
+
+/* The copy needs the output device's egress program (a VLAN tag or a
+ * snaplen to apply). */
+#define VTAP_TC_TAP_EDIT_COPY 0x1
+
+/* 'vtap_rates': a tap's token bucket, shared by all CPUs. */
+struct vtap_tc_rate {
+    struct bpf_spin_lock lock;
+    uint32_t pad;
+    uint64_t tokens;            /* In units of 1e-9 copy. */
+    uint64_t last_ns;           /* bpf_ktime_get_ns() of the last refill. */
+};
+
+/* 'vtap_stats': per-CPU counters per slot. */
+struct vtap_tc_stats {
+    uint64_t packets;           /* Copies handed to the output device. */
+    uint64_t bytes;             /* Their length before any snaplen. */
+    uint64_t failed;            /* bpf_clone_redirect() failed. */
+    uint64_t sampled_out;       /* Selected, not picked by sampling. */
+    uint64_t rate_limited;      /* Selected, over max_rate. */
+};
+
+/* 'vtap_attachments' (used by the loader only, pinned so that a restarted
+ * ovs-vswitchd finds the clsact filters an earlier run left). */
+struct vtap_tc_attachment {
+    uint32_t mode;              /* VTAP_TC_ATTACH_*. */
+    uint32_t prog_id;
+};
+
+#define VTAP_TC_ATTACH_TCX 1
+#define VTAP_TC_ATTACH_CLSACT 2
+
+/* clsact filters of ours carry this handle and priority. */
+#define VTAP_TC_CLSACT_HANDLE 0x7a70
+#define VTAP_TC_CLSACT_PRIORITY 0x7a70
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* vtap/backends/ebpf/vtap_tc.h */

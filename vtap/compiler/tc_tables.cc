@@ -1,0 +1,240 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include "vtap/compiler/tc_tables.h"
+
+#include <cstring>
+
+#include "vtap/policy/match.h"
+
+namespace vtap {
+
+namespace {
+
+template <class T>
+std::string
+bytes_of(const T &value)
+{
+    return std::string(reinterpret_cast<const char *>(&value), sizeof value);
+}
+
+const char *
+direction_name(uint32_t direction)
+{
+    return direction == VTAP_TC_INGRESS ? "ingress" : "egress";
+}
+
+}  // namespace
+
+int
+TcMaskIds::get(const vtap_flow_key &mask)
+{
+    std::string key = bytes_of(mask);
+    auto it = ids_.find(key);
+
+    if (it != ids_.end()) {
+        return it->second;
+    }
+    uint16_t id;
+    if (!free_.empty()) {
+        id = *free_.begin();
+        free_.erase(free_.begin());
+    } else if (next_ < VTAP_TC_MAX_MASKS) {
+        id = next_++;
+    } else {
+        return -1;
+    }
+    ids_.emplace(std::move(key), id);
+    return id;
+}
+
+void
+TcMaskIds::retain_only(const std::set<uint16_t> &in_use)
+{
+    for (auto it = ids_.begin(); it != ids_.end();) {
+        if (in_use.count(it->second)) {
+            ++it;
+        } else {
+            free_.insert(it->second);
+            it = ids_.erase(it);
+        }
+    }
+}
+
+vtap_tc_tap
+tc_tap_entry(const TcTap &tap)
+{
+    vtap_tc_tap entry{};
+
+    entry.out_ifindex = tap.out_ifindex;
+    entry.output_vlan = tap.output_vlan;
+    entry.snaplen = tap.snaplen;
+    if (tap.sampling > 1) {
+        /* Copy when a uniform 32-bit random number is below 2**32 / N. */
+        entry.sample_threshold = static_cast<uint32_t>(
+            (uint64_t{1} << 32) / tap.sampling);
+    }
+    if (tap.max_rate) {
+        entry.rate_per_sec = tap.max_rate;
+        /* A bucket of a tenth of a second (at least one copy), so that a
+         * burst cannot exceed the rate by much over any second. */
+        entry.burst = tap.max_rate / 10 ? tap.max_rate / 10 : 1;
+    }
+    if (tap.output_vlan || tap.snaplen) {
+        entry.flags |= VTAP_TC_TAP_EDIT_COPY;
+    }
+    return entry;
+}
+
+std::string
+TcTables::add_tap(const TcTap &tap, uint32_t slot)
+{
+    if (slot >= VTAP_TC_MAX_TAPS) {
+        return "more than " + std::to_string(VTAP_TC_MAX_TAPS)
+               + " offloaded taps (the TC program's limit)";
+    }
+    if (!tap.out_ifindex) {
+        return "no output device";
+    }
+
+    /* Copies never loop: an output device is never also selected. */
+    std::vector<TcHook> selected;
+    for (uint32_t ifindex : tap.src_ifindexes) {
+        selected.push_back({ifindex, VTAP_TC_INGRESS});
+    }
+    for (uint32_t ifindex : tap.dst_ifindexes) {
+        selected.push_back({ifindex, VTAP_TC_EGRESS});
+    }
+    for (const TcHook &hook : selected) {
+        if (outputs_.count(hook.ifindex) || hook.ifindex == tap.out_ifindex) {
+            return "ifindex " + std::to_string(hook.ifindex)
+                   + " is the output device of an offloaded tap and "
+                     "cannot also be selected";
+        }
+    }
+    for (const auto &entry : hooks) {
+        if (entry.first.ifindex == tap.out_ifindex) {
+            return "output ifindex " + std::to_string(tap.out_ifindex)
+                   + " is selected by another offloaded tap";
+        }
+    }
+
+    int mask_id = mask_ids_->get(tap.match.mask);
+    if (mask_id < 0) {
+        return "more than " + std::to_string(VTAP_TC_MAX_MASKS)
+               + " distinct match shapes (the TC program's limit)";
+    }
+
+    /* Check every limit before changing anything. */
+    size_t new_hooks = 0, new_rules = 0;
+    for (const TcHook &hook : selected) {
+        auto h = hooks.find(hook);
+        if (h == hooks.end()) {
+            new_hooks++;
+        } else {
+            const vtap_tc_hook &entry = h->second;
+            bool has_mask = false;
+
+            for (uint32_t i = 0; i < entry.n_masks; i++) {
+                has_mask |= entry.mask_ids[i] == mask_id;
+            }
+            if (!has_mask && entry.n_masks >= VTAP_TC_MAX_MASKS_PER_HOOK) {
+                return "ifindex " + std::to_string(hook.ifindex) + " "
+                       + direction_name(hook.direction) + " already has "
+                       + std::to_string(VTAP_TC_MAX_MASKS_PER_HOOK)
+                       + " distinct match shapes (the TC program's limit)";
+            }
+        }
+
+        vtap_tc_rule_key key{};
+        key.ifindex = hook.ifindex;
+        key.direction = hook.direction;
+        key.mask_id = mask_id;
+        key.key = tap.match.key;
+        auto r = rules.find(bytes_of(key));
+        if (r == rules.end()) {
+            new_rules++;
+        } else if (r->second.n_taps >= VTAP_TC_MAX_TAPS_PER_RULE) {
+            return "more than " + std::to_string(VTAP_TC_MAX_TAPS_PER_RULE)
+                   + " offloaded taps with this match on ifindex "
+                   + std::to_string(hook.ifindex) + " "
+                   + direction_name(hook.direction)
+                   + " (the TC program's limit)";
+        }
+    }
+    if (hooks.size() + new_hooks > VTAP_TC_MAX_HOOKS) {
+        return "more than " + std::to_string(VTAP_TC_MAX_HOOKS)
+               + " selected device directions (the TC program's limit)";
+    }
+    if (rules.size() + new_rules > VTAP_TC_MAX_RULES) {
+        return "more than " + std::to_string(VTAP_TC_MAX_RULES)
+               + " TC rules (the TC program's limit)";
+    }
+
+    for (const TcHook &hook : selected) {
+        vtap_tc_hook &entry = hooks[hook];
+        bool has_mask = false;
+
+        for (uint32_t i = 0; i < entry.n_masks; i++) {
+            has_mask |= entry.mask_ids[i] == mask_id;
+        }
+        if (!has_mask) {
+            entry.mask_ids[entry.n_masks++] = mask_id;
+        }
+
+        vtap_tc_rule_key key{};
+        key.ifindex = hook.ifindex;
+        key.direction = hook.direction;
+        key.mask_id = mask_id;
+        key.key = tap.match.key;
+        vtap_tc_rule &rule = rules[bytes_of(key)];
+        rule.slots[rule.n_taps++] = slot;
+    }
+    masks[mask_id] = tap.match.mask;
+
+    vtap_tc_tap entry = tc_tap_entry(tap);
+    taps[slot] = entry;
+    outputs_.insert(tap.out_ifindex);
+    if (entry.flags & VTAP_TC_TAP_EDIT_COPY) {
+        edit_outputs_.insert(tap.out_ifindex);
+    }
+    return "";
+}
+
+std::set<TcHook>
+TcTables::attach_points() const
+{
+    std::set<TcHook> points;
+
+    for (const auto &entry : hooks) {
+        points.insert(entry.first);
+    }
+    for (uint32_t ifindex : edit_outputs_) {
+        points.insert({ifindex, VTAP_TC_EGRESS});
+    }
+    return points;
+}
+
+vtap_tc_rule_key
+TcTables::rule_key(const std::string &bytes)
+{
+    vtap_tc_rule_key key;
+
+    memcpy(&key, bytes.data(), sizeof key);
+    return key;
+}
+
+}  // namespace vtap

@@ -1,0 +1,516 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* Tests of the TC program, loaded into this kernel by the real backend and
+ * run on crafted packets (see ebpf_tester.h).  Each test states the verdict
+ * (always "next": the program never drops or redirects the original), the
+ * original after the program (always unchanged) and exactly which copies
+ * reached which monitor. */
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <bpf/bpf.h>
+
+#include "vtap/policy/match.h"
+#include "vtap/tests/ebpf_tester.h"
+
+namespace vtap {
+namespace test {
+namespace {
+
+class EbpfProgram : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        std::string why;
+        tester_ = EbpfTester::get(&why);
+        if (!tester_) {
+            GTEST_SKIP() << why;
+        }
+        tester_->set_taps({});
+        tester_->captured("mon0p");
+        tester_->captured("mon1p");
+    }
+
+    void TearDown() override
+    {
+        if (tester_) {
+            tester_->set_taps({});
+        }
+    }
+
+    /* A tap on ingress of 'src' (or egress of 'dst') to 'out'. */
+    static TcTap tap(uint64_t owner, const std::string &match,
+                     const std::string &src, const std::string &dst = "",
+                     const std::string &out = "mon0")
+    {
+        TcTap t;
+        t.owner = owner;
+        std::string error = parse_match(match, &t.match);
+        EXPECT_EQ(error, "") << match;
+        if (!src.empty()) {
+            t.src_ifindexes.push_back(EbpfTester::ifindex(src));
+        }
+        if (!dst.empty()) {
+            t.dst_ifindexes.push_back(EbpfTester::ifindex(dst));
+        }
+        t.out_ifindex = EbpfTester::ifindex(out);
+        return t;
+    }
+
+    void set(const std::vector<TcTap> &taps)
+    {
+        for (const std::string &reason : tester_->set_taps(taps)) {
+            ASSERT_EQ(reason, "");
+        }
+    }
+
+    /* Runs 'packet' through sel0's ingress and returns how many copies
+     * reached mon0, checking the original is untouched. */
+    size_t copies_at_ingress(const Bytes &packet,
+                             const std::string &dev = "sel0")
+    {
+        RunResult r = tester_->run_ingress(dev, packet);
+        EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+        EXPECT_EQ(r.packet, packet);
+        return tester_->captured("mon0p").size();
+    }
+
+    /* Number of TCX programs the kernel has on 'dev' in 'direction'. */
+    static uint32_t tcx_programs(const std::string &dev, uint32_t direction)
+    {
+        uint32_t ids[16], count = 16, attach_flags = 0;
+        int type = direction == VTAP_TC_INGRESS ? 46 : 47;
+
+        if (bpf_prog_query(EbpfTester::ifindex(dev),
+                           static_cast<bpf_attach_type>(type), 0,
+                           &attach_flags, ids, &count)) {
+            ADD_FAILURE() << "BPF_PROG_QUERY on " << dev << " failed";
+            return UINT32_MAX;
+        }
+        return count;
+    }
+
+    EbpfTester *tester_ = nullptr;
+};
+
+TEST_F(EbpfProgram, NoTapNoCopy)
+{
+    PacketSpec spec;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+}
+
+TEST_F(EbpfProgram, UdpPortCopiedOnceByteForByte)
+{
+    set({tap(1, "udp,tp_dst=2000", "sel0")});
+    PacketSpec spec;
+    Bytes packet = make_packet(spec);
+
+    RunResult r = tester_->run_ingress("sel0", packet);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(r.packet, packet);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data, packet);
+    EXPECT_EQ(copies[0].vlan_tci, 0);
+
+    spec.dport = 2001;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+    spec.proto = 6;
+    spec.dport = 2000;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets, 1u);
+    EXPECT_EQ(s.bytes, packet.size());
+    EXPECT_EQ(s.failed, 0u);
+}
+
+TEST_F(EbpfProgram, IngressTapIgnoresOtherDevicesAndEgress)
+{
+    set({tap(1, "", "sel0")});
+    Bytes packet = make_packet(PacketSpec());
+
+    EXPECT_EQ(copies_at_ingress(packet, "sel1"), 0u);
+    RunResult r = tester_->run_egress("sel0", packet);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 0u);
+    EXPECT_EQ(copies_at_ingress(packet, "sel0"), 1u);
+}
+
+TEST_F(EbpfProgram, EgressTap)
+{
+    set({tap(1, "ip,nw_dst=198.51.100.0/24", "", "sel1")});
+    Bytes packet = make_packet(PacketSpec());
+
+    RunResult r = tester_->run_egress("sel1", packet);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 1u);
+    EXPECT_EQ(copies_at_ingress(packet, "sel1"), 0u);
+}
+
+TEST_F(EbpfProgram, Ipv4OptionsAndFragments)
+{
+    set({tap(1, "udp,tp_dst=2000", "sel0"), tap(2, "udp", "sel0", "",
+                                                  "mon1")});
+    PacketSpec spec;
+    spec.ipv4_options = true;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 1u);
+
+    /* First fragment: has the ports. */
+    spec.ipv4_options = false;
+    spec.more_fragments = true;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 1u);
+
+    /* A later fragment: protocol but no ports, so only "udp" selects it;
+     * its first payload bytes must not be read as ports. */
+    spec.frag_offset = 185;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 1u);
+}
+
+TEST_F(EbpfProgram, Ipv6ExtensionHeaders)
+{
+    set({tap(1, "tcp6,ipv6_dst=2001:db8::/32,tp_dst=443", "sel0")});
+    PacketSpec spec;
+    spec.ipv6 = true;
+    spec.src = "2001:db8::1";
+    spec.dst = "2001:db8::2";
+    spec.proto = 6;
+    spec.dport = 443;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+
+    /* Hop-by-hop, destination options, routing, AH: all skipped. */
+    spec.ipv6_ext = {0, 60, 43, 51};
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+
+    /* First fragment, then a later one (no ports). */
+    spec.ipv6_ext = {0, 44};
+    spec.more_fragments = true;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+    spec.frag_offset = 100;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+
+    /* More extension headers than the parser follows: L4 is not found. */
+    spec.frag_offset = 0;
+    spec.more_fragments = false;
+    spec.ipv6_ext = {0, 60, 60, 60, 60, 60, 60};
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+
+    spec.ipv6_ext.clear();
+    spec.dst = "2001:db9::2";
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+}
+
+TEST_F(EbpfProgram, Ipv6PrefixWithTooManyHeadersStillMatchesL3)
+{
+    set({tap(1, "ipv6,ipv6_dst=2001:db8::/32", "sel0")});
+    PacketSpec spec;
+    spec.ipv6 = true;
+    spec.src = "2001:db8::1";
+    spec.dst = "2001:db8::2";
+    spec.ipv6_ext = {0, 60, 60, 60, 60, 60, 60};
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+}
+
+TEST_F(EbpfProgram, SctpAndIcmp)
+{
+    set({tap(1, "sctp,tp_src=1000", "sel0"), tap(2, "icmp", "sel0", "",
+                                                   "mon1")});
+    PacketSpec spec;
+    spec.proto = 132;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+    spec.proto = 1;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 1u);
+}
+
+TEST_F(EbpfProgram, VlanMatchesOuterTag)
+{
+    set({tap(1, "dl_vlan=100,udp", "sel0")});
+    PacketSpec spec;
+
+    spec.tags = {{0x8100, 100}};
+    RunResult r = tester_->run_ingress("sel0", make_packet(spec));
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data, make_packet(spec));
+
+    /* QinQ: 802.1ad outer tag 100, inner 200; the outer one counts, and
+     * the protocol under both tags is found. */
+    spec.tags = {{0x88a8, 100}, {0x8100, 200}};
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+    spec.tags = {{0x88a8, 200}, {0x8100, 100}};
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+    spec.tags.clear();
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+}
+
+TEST_F(EbpfProgram, VlanTagInMetadataFromRealPacket)
+{
+    /* The kernel moves a received tag into skb metadata before TC ingress,
+     * so this is the path real ports take. */
+    set({tap(1, "dl_vlan=100,udp", "sel0")});
+    PacketSpec spec;
+    spec.tags = {{0x8100, 100}};
+    Bytes packet = make_packet(spec);
+    tester_->send_to("sel0", packet);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].vlan_tci, 0x1000 | 100);
+    EXPECT_EQ(copies[0].data, packet);
+
+    spec.tags = {{0x8100, 101}};
+    tester_->send_to("sel0", make_packet(spec));
+    EXPECT_EQ(tester_->captured("mon0p").size(), 0u);
+}
+
+TEST_F(EbpfProgram, TruncatedAndMalformedPackets)
+{
+    set({tap(1, "ip", "sel0"), tap(2, "ip,nw_src=198.51.100.1", "sel0", "",
+                                   "mon1")});
+    Bytes packet = make_packet(PacketSpec());
+
+    /* IPv4 header cut short: the ethertype is known, the addresses not.
+     * (Sent for real: BPF_PROG_TEST_RUN refuses packets this short.) */
+    Bytes cut(packet.begin(), packet.begin() + 14 + 10);
+    tester_->send_to("sel0", cut);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 1u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 0u);
+
+    /* IHL below 5 is not IPv4 that OVS would parse either. */
+    Bytes bad = packet;
+    bad[14] = 0x44;
+    EXPECT_EQ(copies_at_ingress(bad), 1u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 0u);
+
+    /* Ethernet header only. */
+    Bytes eth(packet.begin(), packet.begin() + 14);
+    tester_->send_to("sel0", eth);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data, eth);
+
+    /* UDP header cut: ports unknown, so tp_dst cannot match. */
+    set({tap(3, "udp,tp_dst=2000", "sel0")});
+    Bytes no_ports(packet.begin(), packet.begin() + 14 + 20 + 2);
+    EXPECT_EQ(copies_at_ingress(no_ports), 0u);
+}
+
+TEST_F(EbpfProgram, MacMatch)
+{
+    set({tap(1, "dl_src=00:00:5e:00:53:01", "sel0")});
+    PacketSpec spec;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+    spec.eth_src[5] = 9;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+}
+
+TEST_F(EbpfProgram, OutputVlanOnCopyOnly)
+{
+    TcTap t = tap(1, "udp", "sel0");
+    t.output_vlan = 42;
+    set({t});
+    Bytes packet = make_packet(PacketSpec());
+
+    RunResult r = tester_->run_ingress("sel0", packet, 0x1234);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(r.mark, 0x1234u) << "the original's mark must be restored";
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].vlan_tci, 0x1000 | 42);
+    Bytes expected = packet;
+    uint8_t tag[4] = {0x81, 0x00, 0x00, 42};
+    expected.insert(expected.begin() + 12, tag, tag + 4);
+    EXPECT_EQ(copies[0].data, expected);
+}
+
+TEST_F(EbpfProgram, SnaplenOnCopyOnly)
+{
+    TcTap t = tap(1, "udp", "sel0");
+    t.snaplen = 60;
+    set({t});
+    PacketSpec spec;
+    spec.payload = 500;
+    Bytes packet = make_packet(spec);
+
+    RunResult r = tester_->run_ingress("sel0", packet);
+    EXPECT_EQ(r.packet, packet);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data, Bytes(packet.begin(), packet.begin() + 60));
+
+    /* With a tag, the tag counts toward snaplen. */
+    t.output_vlan = 7;
+    set({t});
+    tester_->run_ingress("sel0", packet);
+    copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data.size(), 60u);
+    EXPECT_EQ(copies[0].vlan_tci, 0x1000 | 7);
+
+    /* Shorter packets are not padded. */
+    spec.payload = 4;
+    Bytes small = make_packet(spec);
+    tester_->run_ingress("sel0", small);
+    copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data.size(), small.size() + 4);
+}
+
+TEST_F(EbpfProgram, EditStageClearsMark)
+{
+    TcTap t = tap(1, "udp", "sel0");
+    t.snaplen = 30;
+    set({t});
+    Bytes packet = make_packet(PacketSpec());
+    uint32_t mark = VTAP_TC_MARK(tester_->mark_magic(), 0);
+
+    RunResult r = tester_->run_egress("mon0", packet, mark);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(r.mark, 0u);
+    EXPECT_EQ(r.packet, Bytes(packet.begin(), packet.begin() + 30));
+
+    /* A packet without our mark on the monitor is left alone. */
+    r = tester_->run_egress("mon0", packet, 0x55);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(r.mark, 0x55u);
+}
+
+TEST_F(EbpfProgram, SamplingWithinBounds)
+{
+    TcTap t = tap(1, "udp", "sel0");
+    t.sampling = 4;
+    set({t});
+    Bytes packet = make_packet(PacketSpec());
+    const int n = 4000;
+
+    for (int i = 0; i < n; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    size_t copies = tester_->captured("mon0p").size();
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets + s.sampled_out, static_cast<uint64_t>(n));
+    EXPECT_EQ(s.packets, copies);
+    /* Binomial(4000, 1/4): mean 1000, sigma 27.4; 6 sigma either way. */
+    EXPECT_GT(s.packets, 835u);
+    EXPECT_LT(s.packets, 1165u);
+}
+
+TEST_F(EbpfProgram, MaxRateCountsWhatItHoldsBack)
+{
+    TcTap t = tap(1, "udp", "sel0");
+    t.max_rate = 10;            /* Bucket of 1 copy, refilled each 0.1 s. */
+    set({t});
+    Bytes packet = make_packet(PacketSpec());
+
+    for (int i = 0; i < 100; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets + s.rate_limited, 100u);
+    EXPECT_GE(s.packets, 1u);
+    EXPECT_LE(s.packets, 3u) << "100 packets in well under 0.2 s";
+    EXPECT_EQ(tester_->captured("mon0p").size(), s.packets);
+}
+
+TEST_F(EbpfProgram, EveryMatchingTapCopiesOnce)
+{
+    set({tap(1, "udp", "sel0"), tap(2, "ip", "sel0", "", "mon1"),
+         tap(3, "tcp", "sel0", "", "mon1"), tap(4, "udp", "sel0", "",
+                                                 "mon1")});
+    EXPECT_EQ(copies_at_ingress(make_packet(PacketSpec())), 1u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 2u);
+}
+
+TEST_F(EbpfProgram, TenThousandTapsShareOneMask)
+{
+    std::vector<TcTap> taps;
+    for (uint32_t i = 0; i < 10000; i++) {
+        std::string dst = "203.0." + std::to_string(113 + i / 256 % 8) + "."
+                          + std::to_string(i % 256);
+        taps.push_back(tap(i + 1, "udp,nw_dst=" + dst + ",tp_dst="
+                           + std::to_string(2000 + i / 2048), "sel0"));
+    }
+    set(taps);
+
+    struct vtap_tc_hook_key key = {EbpfTester::ifindex("sel0"),
+                                   VTAP_TC_INGRESS};
+    struct vtap_tc_hook hook;
+    ASSERT_EQ(bpf_map_lookup_elem(tester_->backend().map_fd("vtap_hooks"),
+                                  &key, &hook), 0);
+    EXPECT_EQ(hook.n_masks, 1u);
+
+    /* Tap 10000: i = 9999 -> 203.0.(113 + 39 % 8).15 = 203.0.120.15,
+     * tp_dst 2004. */
+    PacketSpec spec;
+    spec.dst = "203.0.120.15";
+    spec.dport = 2004;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 1u);
+    EXPECT_EQ(tester_->stats(10000).packets, 1u);
+    spec.dport = 2005;
+    EXPECT_EQ(copies_at_ingress(make_packet(spec)), 0u);
+}
+
+TEST_F(EbpfProgram, AttachesWhereNeededAndDetachesAfter)
+{
+    TcTap t = tap(1, "udp", "sel0", "sel1");
+    set({t});
+    std::set<TcHook> want = {
+        {EbpfTester::ifindex("sel0"), VTAP_TC_INGRESS},
+        {EbpfTester::ifindex("sel1"), VTAP_TC_EGRESS},
+    };
+    EXPECT_EQ(tester_->backend().attached(), want);
+
+    /* An edit on the copy needs the monitor's egress too. */
+    t.snaplen = 100;
+    set({t});
+    want.insert({EbpfTester::ifindex("mon0"), VTAP_TC_EGRESS});
+    EXPECT_EQ(tester_->backend().attached(), want);
+
+    /* What the kernel says: one TCX program on sel0 ingress. */
+    EXPECT_EQ(tcx_programs("sel0", VTAP_TC_INGRESS), 1u);
+    EXPECT_EQ(tcx_programs("sel1", VTAP_TC_EGRESS), 1u);
+
+    set({});
+    EXPECT_TRUE(tester_->backend().attached().empty());
+    EXPECT_EQ(tcx_programs("sel0", VTAP_TC_INGRESS), 0u);
+    EXPECT_EQ(tcx_programs("sel1", VTAP_TC_EGRESS), 0u);
+    EXPECT_EQ(tcx_programs("mon0", VTAP_TC_EGRESS), 0u);
+}
+
+TEST_F(EbpfProgram, OutputCannotBeSelected)
+{
+    std::vector<std::string> reasons = tester_->set_taps(
+        {tap(1, "", "sel0"), tap(2, "", "mon0", "", "mon1")});
+    ASSERT_EQ(reasons.size(), 2u);
+    EXPECT_EQ(reasons[0], "");
+    EXPECT_NE(reasons[1].find("output device of an offloaded tap"),
+              std::string::npos) << reasons[1];
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace vtap
