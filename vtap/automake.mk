@@ -54,4 +54,6 @@ TESTSUITE_AT += \
 	tests/vtap-native.at \
 	tests/vtap-ofp-actions.at
 
-SYSTEM_USERSPACE_TESTSUITE_AT += tests/system-vtap.at
+SYSTEM_USERSPACE_TESTSUITE_AT += \
+	tests/system-vtap.at \
+	tests/system-vtap-ebpf.at

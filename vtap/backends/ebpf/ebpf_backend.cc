@@ -26,6 +26,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <vector>
 
@@ -146,8 +147,10 @@ EbpfBackend::default_pin_dir(const std::string &rundir)
 {
     std::string instance;
 
+    /* bpffs refuses names with a '.' (it keeps those for itself). */
     for (char c : rundir) {
-        instance += c == '/' ? '_' : c;
+        instance += isalnum(static_cast<unsigned char>(c)) || c == '-'
+                    ? c : '_';
     }
     while (!instance.empty() && instance[0] == '_') {
         instance.erase(0, 1);
@@ -381,7 +384,11 @@ EbpfBackend::attach(const TcHook &hook)
                     .handle = VTAP_TC_CLSACT_HANDLE,
                     .priority = VTAP_TC_CLSACT_PRIORITY);
 
+        /* An existing clsact qdisc is fine; keep libbpf from logging the
+         * kernel's "exclusivity flag on" message about it as a problem. */
+        libbpf_print_fn_t print = libbpf_set_print(nullptr);
         int r = bpf_tc_hook_create(&tc_hook);
+        libbpf_set_print(print);
         if (r && r != -EEXIST) {
             return "creating a clsact qdisc on " + hook_name(hook) + ": "
                    + errno_string(r);
