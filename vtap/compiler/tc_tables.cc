@@ -31,6 +31,20 @@ bytes_of(const T &value)
     return std::string(reinterpret_cast<const char *>(&value), sizeof value);
 }
 
+/* The bytes of the 'vtap_rules' key for 'key' (already masked) under mask
+ * 'mask_id' on 'hook'. */
+std::string
+rule_bytes(const TcHook &hook, int mask_id, const vtap_flow_key &key)
+{
+    vtap_tc_rule_key rule_key{};
+
+    rule_key.ifindex = hook.ifindex;
+    rule_key.direction = hook.direction;
+    rule_key.mask_id = mask_id;
+    rule_key.key = key;
+    return bytes_of(rule_key);
+}
+
 const char *
 direction_name(uint32_t direction)
 {
@@ -159,12 +173,7 @@ TcTables::add_tap(const TcTap &tap, uint32_t slot)
             }
         }
 
-        vtap_tc_rule_key key{};
-        key.ifindex = hook.ifindex;
-        key.direction = hook.direction;
-        key.mask_id = mask_id;
-        key.key = tap.match.key;
-        auto r = rules.find(bytes_of(key));
+        auto r = rules.find(rule_bytes(hook, mask_id, tap.match.key));
         if (r == rules.end()) {
             new_rules++;
         } else if (r->second.n_taps >= VTAP_TC_MAX_TAPS_PER_RULE) {
@@ -195,12 +204,8 @@ TcTables::add_tap(const TcTap &tap, uint32_t slot)
             entry.mask_ids[entry.n_masks++] = mask_id;
         }
 
-        vtap_tc_rule_key key{};
-        key.ifindex = hook.ifindex;
-        key.direction = hook.direction;
-        key.mask_id = mask_id;
-        key.key = tap.match.key;
-        vtap_tc_rule &rule = rules[bytes_of(key)];
+        vtap_tc_rule &rule = rules[rule_bytes(hook, mask_id,
+                                              tap.match.key)];
         rule.slots[rule.n_taps++] = slot;
     }
     masks[mask_id] = tap.match.mask;

@@ -48,7 +48,6 @@ namespace {
     X(vtap_flow_key, ipv6_dst)                  \
     X(vtap_flow_key, tp_src)                    \
     X(vtap_flow_key, tp_dst)                    \
-    X(vtap_tc_config, mark_magic)               \
     X(vtap_tc_hook_key, ifindex)                \
     X(vtap_tc_hook_key, direction)              \
     X(vtap_tc_hook, n_masks)                    \
@@ -74,12 +73,10 @@ namespace {
     X(vtap_tc_stats, failed)                    \
     X(vtap_tc_stats, sampled_out)               \
     X(vtap_tc_stats, rate_limited)              \
-    X(vtap_tc_attachment, mode)                 \
-    X(vtap_tc_attachment, prog_id)
+    X(vtap_tc_attachment, mode)
 
 #define VTAP_SHARED_STRUCTS(X)                  \
     X(vtap_flow_key)                            \
-    X(vtap_tc_config)                           \
     X(vtap_tc_hook_key)                         \
     X(vtap_tc_hook)                             \
     X(vtap_tc_rule_key)                         \

@@ -364,11 +364,7 @@ EbpfTester::stats(uint64_t owner)
 uint32_t
 EbpfTester::mark_magic()
 {
-    vtap_tc_config config;
-    uint32_t zero = 0;
-
-    bpf_map_lookup_elem(backend_->map_fd("vtap_config"), &zero, &config);
-    return config.mark_magic;
+    return backend_->mark_magic();
 }
 
 }  // namespace test

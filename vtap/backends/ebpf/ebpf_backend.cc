@@ -252,10 +252,14 @@ EbpfBackend::load(const std::string &pin_dir, AttachMode mode)
         struct bpf_map *map;
 
         bpf_object__for_each_map (map, skel_->obj) {
-            std::string path = pin_dir + "/" + bpf_map__name(map);
-            bpf_map__set_pin_path(map, path.c_str());
+            if (!bpf_map__is_internal(map)) {
+                std::string path = pin_dir + "/" + bpf_map__name(map);
+                bpf_map__set_pin_path(map, path.c_str());
+            }
         }
     }
+    magic_ = random_magic();
+    skel_->rodata->vtap_mark_magic = magic_;
     int r = vtap_tc__load(skel_);
     if (r) {
         error = "loading the TC program: " + errno_string(r);
@@ -283,12 +287,6 @@ EbpfBackend::load(const std::string &pin_dir, AttachMode mode)
         }
     }
 
-    magic_ = random_magic();
-    vtap_tc_config config{};
-    config.mark_magic = magic_;
-    uint32_t zero = 0;
-    bpf_map__update_elem(skel_->maps.vtap_config, &zero, sizeof zero,
-                         &config, sizeof config, BPF_ANY);
     applied_.reset(new TcTables(&mask_ids_));
     return "";
 }
@@ -301,7 +299,9 @@ EbpfBackend::unpin_all()
     }
     struct bpf_map *map;
     bpf_object__for_each_map (map, skel_->obj) {
-        bpf_map__unpin(map, nullptr);
+        if (!bpf_map__is_internal(map)) {
+            bpf_map__unpin(map, nullptr);
+        }
     }
     unlink((pin_dir_ + "/vtap_tc_ingress").c_str());
     unlink((pin_dir_ + "/vtap_tc_egress").c_str());
@@ -403,13 +403,8 @@ EbpfBackend::attach(const TcHook &hook)
         attachment.mode = VTAP_TC_ATTACH_CLSACT;
     }
 
-    struct bpf_prog_info info;
-    uint32_t info_len = sizeof info;
-    memset(&info, 0, sizeof info);
-    bpf_obj_get_info_by_fd(prog_fd, &info, &info_len);
-
     vtap_tc_hook_key key{hook.ifindex, hook.direction};
-    vtap_tc_attachment record{attachment.mode, info.id};
+    vtap_tc_attachment record{attachment.mode, 0};
     bpf_map__update_elem(skel_->maps.vtap_attachments, &key, sizeof key,
                          &record, sizeof record, BPF_ANY);
     attachments_[hook] = attachment;

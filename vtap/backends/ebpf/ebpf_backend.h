@@ -95,6 +95,9 @@ public:
     /* The hooks where the program is attached now. */
     std::set<TcHook> attached() const;
 
+    /* The 16 bits that mark this load's copies in flight. */
+    uint32_t mark_magic() const { return magic_; }
+
     /* For tests: the programs' and maps' file descriptors. */
     int ingress_prog_fd() const;
     int egress_prog_fd() const;

@@ -45,12 +45,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, uint32_t);
-    __type(value, struct vtap_tc_config);
-} vtap_config SEC(".maps");
+/* Marks copies in flight (see vtap_tc.h).  Set by the loader before the
+ * program is loaded, so the verifier and the JIT see a constant: no lookup
+ * per packet.  Zero only if the loader failed to set it. */
+const volatile uint32_t vtap_mark_magic = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -394,21 +392,11 @@ edit_copy(struct __sk_buff *skb, uint32_t slot)
     }
 }
 
-static __always_inline uint32_t
-mark_magic(void)
-{
-    uint32_t zero = 0;
-    const struct vtap_tc_config *config;
-
-    config = bpf_map_lookup_elem(&vtap_config, &zero);
-    return config ? config->mark_magic : 0;
-}
-
 SEC("tc")
 int
 vtap_tc_ingress(struct __sk_buff *skb)
 {
-    uint32_t magic = mark_magic();
+    uint32_t magic = vtap_mark_magic;
 
     if (magic) {
         select_packet(skb, VTAP_TC_INGRESS, magic);
@@ -420,7 +408,7 @@ SEC("tc")
 int
 vtap_tc_egress(struct __sk_buff *skb)
 {
-    uint32_t magic = mark_magic();
+    uint32_t magic = vtap_mark_magic;
 
     if (!magic) {
         return VTAP_TC_NEXT;

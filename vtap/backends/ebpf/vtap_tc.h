@@ -68,8 +68,8 @@ extern "C" {
 #define VTAP_TC_INGRESS 1               /* TC ingress: switch receives. */
 #define VTAP_TC_EGRESS 2                /* TC egress: switch sends. */
 
-/* skb->mark of a copy in flight: 16 bits of per-load magic, 16 bits of tap
- * slot. */
+/* skb->mark of a copy in flight: 16 bits of per-load magic (nonzero; the
+ * program's read-only 'vtap_mark_magic'), 16 bits of tap slot. */
 #define VTAP_TC_MARK(MAGIC, SLOT) (((uint32_t) (MAGIC) << 16) | (SLOT))
 #define VTAP_TC_MARK_MAGIC(MARK) ((uint32_t) (MARK) >> 16)
 #define VTAP_TC_MARK_SLOT(MARK) ((uint32_t) (MARK) & 0xffff)
@@ -79,12 +79,6 @@ extern "C" {
  * anything else, so it never drops or redirects an original packet and
  * never keeps later TC programs from running. */
 #define VTAP_TC_NEXT (-1)
-
-/* 'vtap_config', one entry at index 0. */
-struct vtap_tc_config {
-    uint32_t mark_magic;        /* Nonzero, below 0x10000. */
-    uint32_t pad;
-};
 
 /* 'vtap_ports': which masks to try for packets crossing a device in a
  * direction.  A hook with no entry selects nothing. */
@@ -148,7 +142,7 @@ struct vtap_tc_stats {
  * ovs-vswitchd finds the clsact filters an earlier run left). */
 struct vtap_tc_attachment {
     uint32_t mode;              /* VTAP_TC_ATTACH_*. */
-    uint32_t prog_id;
+    uint32_t pad;
 };
 
 #define VTAP_TC_ATTACH_TCX 1
