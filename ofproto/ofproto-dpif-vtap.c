@@ -22,22 +22,26 @@
 #include <string.h>
 
 #include "cmap.h"
+#include "dpif.h"
 #include "flow.h"
 #include "hash.h"
 #include "hmapx.h"
 #include "id-pool.h"
-#include "dpif.h"
 #include "openflow/openflow.h"
-#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ofproto/ofproto-dpif.h"
+#include "ofproto/ofproto-dpif-upcall.h"
 #include "ofproto/ofproto-provider.h"
 #include "ovs-atomic.h"
 #include "ovs-rcu.h"
 #include "packets.h"
+#include "seq.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(vtap_dpif);
@@ -82,7 +86,18 @@ struct vtap_dpif {
 
     /* Main thread only. */
     struct shash meters;        /* Tap name -> struct vtap_dpif_meter *. */
+
+    /* Waiting for the revalidators to apply the last change to every cached
+     * datapath flow (see ofproto_vtap_synced()). */
+    int sync_rounds;            /* Dump rounds still to see end, 0 if none. */
+    uint64_t sync_seq;          /* udpif_dump_seq() when last looked at. */
+    long long int sync_deadline;
 };
+
+/* How long a tap change may wait for the revalidators before ovs-vswitchd
+ * reports it as applied anyway.  A revalidation round normally takes a few
+ * milliseconds; this only bounds a stuck or paused revalidator. */
+#define VTAP_DPIF_SYNC_TIMEOUT_MS 10000
 
 /* All bridges that have had taps.  Written by the main thread only. */
 static struct cmap vtap_dpifs = CMAP_INITIALIZER;
@@ -317,7 +332,8 @@ vtap_dpif_put_copy_actions(const struct vtap_tap_info *info,
          * leave room for the tag, so that the copy is 'snaplen' long. */
         trunc->port = port;
         trunc->max_len = (info->output_vlan
-                          ? MAX(info->snaplen - VLAN_HEADER_LEN, ETH_HEADER_LEN)
+                          ? MAX(info->snaplen - VLAN_HEADER_LEN,
+                                ETH_HEADER_LEN)
                           : info->snaplen);
     } else {
         struct ofpact_output *output = ofpact_put_OUTPUT(ofpacts);
@@ -392,6 +408,88 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
     return cfg;
 }
 
+/* Synchronisation with the revalidators.
+ *
+ * A new configuration is in place for the next translation at once, but a
+ * flow that the datapath has cached keeps its old actions until a
+ * revalidator translates it again.  A revalidation round that started
+ * before the change may already have passed that flow, so only the end of
+ * a round that started after the change proves that every cached flow
+ * follows it.  Rounds run one after another, so the second end of a round
+ * seen after the change is such a proof: that round started after the
+ * first one ended.  Between the two, a new request for revalidation makes
+ * the second round start at once instead of at the next periodic dump. */
+
+static struct udpif *
+vtap_dpif_udpif(const struct vtap_dpif *vd)
+{
+    return vd->ofproto->backer->udpif;
+}
+
+static void
+vtap_dpif_sync_start(struct vtap_dpif *vd)
+{
+    struct udpif *udpif = vtap_dpif_udpif(vd);
+
+    udpif_revalidate(udpif);
+    vd->sync_seq = seq_read(udpif_dump_seq(udpif));
+    vd->sync_rounds = 2;
+    vd->sync_deadline = time_msec() + VTAP_DPIF_SYNC_TIMEOUT_MS;
+}
+
+/* Advances 'vd''s synchronisation.  Returns true if it is complete. */
+static bool
+vtap_dpif_sync_run(struct vtap_dpif *vd)
+{
+    if (!vd->sync_rounds) {
+        return true;
+    }
+
+    struct udpif *udpif = vtap_dpif_udpif(vd);
+    uint64_t seq = seq_read(udpif_dump_seq(udpif));
+
+    if (seq != vd->sync_seq) {
+        vd->sync_seq = seq;
+        if (--vd->sync_rounds) {
+            udpif_revalidate(udpif);
+        }
+    }
+    if (vd->sync_rounds && time_msec() >= vd->sync_deadline) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "%s: revalidators did not finish applying a tap "
+                     "change within %d ms; reporting it as applied",
+                     vd->ofproto->up.name, VTAP_DPIF_SYNC_TIMEOUT_MS);
+        vd->sync_rounds = 0;
+    }
+    return !vd->sync_rounds;
+}
+
+bool
+ofproto_vtap_synced(void)
+{
+    struct vtap_dpif *vd;
+    bool synced = true;
+
+    CMAP_FOR_EACH (vd, node, &vtap_dpifs) {
+        synced = vtap_dpif_sync_run(vd) && synced;
+    }
+    return synced;
+}
+
+void
+ofproto_vtap_sync_wait(void)
+{
+    struct vtap_dpif *vd;
+
+    CMAP_FOR_EACH (vd, node, &vtap_dpifs) {
+        if (vd->sync_rounds) {
+            seq_wait(udpif_dump_seq(vtap_dpif_udpif(vd)), vd->sync_seq);
+            poll_timer_wait_until(vd->sync_deadline);
+        }
+    }
+}
+
 void
 ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
 {
@@ -435,6 +533,7 @@ ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
     /* Unlike Mirror in Open vSwitch 3.1, a change reaches the flows that the
      * datapath has already cached. */
     ofproto->backer->need_revalidate = REV_RECONFIGURE;
+    vtap_dpif_sync_start(vd);
 }
 
 static void

@@ -50,6 +50,18 @@ struct vtap_dpif_stats;
  * 'classifier', if 'ofproto' is not an ofproto-dpif bridge. */
 void ofproto_vtap_set(struct ofproto *, struct vtap_classifier *classifier);
 
+/* Returns true if every change made by ofproto_vtap_set() so far has reached
+ * every flow that the datapaths had cached when it was made: a packet of such
+ * a flow that the datapath receives from now on follows the change.  Until
+ * then, ovs-vswitchd holds back Open_vSwitch's cur_cfg, so that
+ * "ovs-vsctl add-tap" and friends return only once the change is in effect.
+ * Main thread only. */
+bool ofproto_vtap_synced(void);
+
+/* Arranges for poll_block() to wake up when ofproto_vtap_synced() may
+ * change. */
+void ofproto_vtap_sync_wait(void);
+
 /* Forgets 'ofproto', which is about to be destroyed. */
 void ofproto_vtap_remove(struct ofproto *);
 

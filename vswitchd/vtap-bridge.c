@@ -829,6 +829,50 @@ vtap_bridge_refresh_stats(const struct ofproto *ofproto,
     }
 }
 
+/* Open_vSwitch's cur_cfg, held back while a tap change is not yet in effect
+ * in every cached datapath flow. */
+static bool vtap_bridge_cur_cfg_held;
+static int64_t vtap_bridge_held_cur_cfg;
+
+void
+vtap_bridge_set_cur_cfg(const struct ovsrec_open_vswitch *cfg)
+{
+    if (ofproto_vtap_synced()) {
+        ovsrec_open_vswitch_set_cur_cfg(cfg, cfg->next_cfg);
+        vtap_bridge_cur_cfg_held = false;
+    } else {
+        vtap_bridge_held_cur_cfg = cfg->next_cfg;
+        vtap_bridge_cur_cfg_held = true;
+    }
+}
+
+void
+vtap_bridge_run(struct ovsdb_idl *idl)
+{
+    if (vtap_bridge_cur_cfg_held && ofproto_vtap_synced()) {
+        const struct ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(idl);
+
+        if (cfg) {
+            /* Like bridge_run()'s own transaction that sets cur_cfg, fire and
+             * forget: a later reconfiguration writes it again. */
+            struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+
+            ovsrec_open_vswitch_set_cur_cfg(cfg, vtap_bridge_held_cur_cfg);
+            ovsdb_idl_txn_commit(txn);
+            ovsdb_idl_txn_destroy(txn);
+        }
+        vtap_bridge_cur_cfg_held = false;
+    }
+}
+
+void
+vtap_bridge_wait(void)
+{
+    if (vtap_bridge_cur_cfg_held) {
+        ofproto_vtap_sync_wait();
+    }
+}
+
 void
 vtap_bridge_destroy(const struct ofproto *ofproto)
 {

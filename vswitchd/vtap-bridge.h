@@ -28,6 +28,7 @@
 struct ofproto;
 struct ovsdb_idl;
 struct ovsrec_bridge;
+struct ovsrec_open_vswitch;
 
 /* Called once from bridge_init(): tells 'idl' which Tap columns ovs-vswitchd
  * writes and registers the "vtap/..." unixctl commands. */
@@ -42,6 +43,20 @@ void vtap_bridge_configure(struct ofproto *, const struct ovsrec_bridge *);
  * every bridge: writes each Tap row's 'statistics'. */
 void vtap_bridge_refresh_stats(const struct ofproto *,
                                const struct ovsrec_bridge *);
+
+/* Called from bridge_run() in place of setting Open_vSwitch's cur_cfg to
+ * 'cfg''s next_cfg after a reconfiguration: sets it now if every tap change
+ * is already in effect in the datapaths, otherwise holds it back until
+ * vtap_bridge_run() sees them in effect, so that a client that waits for
+ * cur_cfg (as ovs-vsctl does) sees the next packet follow its change. */
+void vtap_bridge_set_cur_cfg(const struct ovsrec_open_vswitch *cfg);
+
+/* Called at the end of bridge_run(): writes a held-back cur_cfg once it may
+ * be reported. */
+void vtap_bridge_run(struct ovsdb_idl *idl);
+
+/* Called from bridge_wait(). */
+void vtap_bridge_wait(void);
 
 /* Called from bridge_destroy() before the bridge's ofproto goes away. */
 void vtap_bridge_destroy(const struct ofproto *);
