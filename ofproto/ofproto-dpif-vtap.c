@@ -56,6 +56,7 @@ struct vtap_dpif_stats {
 struct vtap_dpif_tap {
     struct vtap_copy copy;      /* Points into 'name' and 'ofpacts'. */
     char *name;
+    char *key;                  /* See vtap_dpif_tap_key(). */
     struct ofpbuf ofpacts;
 };
 
@@ -85,7 +86,7 @@ struct vtap_dpif {
     struct vtap_dpif_stats *action_misses;
 
     /* Main thread only. */
-    struct shash meters;        /* Tap name -> struct vtap_dpif_meter *. */
+    struct shash meters;        /* Tap key -> struct vtap_dpif_meter *. */
 
     /* Waiting for the revalidators to apply the last change to every cached
      * datapath flow (see ofproto_vtap_synced()). */
@@ -185,6 +186,7 @@ vtap_dpif_config_destroy(struct vtap_dpif_config *cfg)
     if (cfg) {
         for (size_t i = 0; i < cfg->n_taps; i++) {
             free(cfg->taps[i].name);
+            free(cfg->taps[i].key);
             ofpbuf_uninit(&cfg->taps[i].ofpacts);
             vtap_dpif_stats_unref(cfg->taps[i].copy.stats);
         }
@@ -252,13 +254,13 @@ vtap_dpif_meter_destroy(struct ofproto_dpif *ofproto,
     free(meter);
 }
 
-/* Returns the datapath meter id for a tap named 'name' that may send 'rate'
+/* Returns the datapath meter id for a tap with 'key' that may send 'rate'
  * copies per second (0: unlimited), creating or updating its meter, or
  * UINT32_MAX if it needs none or if the datapath has no meters to give (then
  * '*error' says so).  Meters of taps that are gone are deleted by
  * vtap_dpif_meters_sweep(). */
 static uint32_t
-vtap_dpif_meter_get(struct vtap_dpif *vd, const char *name, uint32_t rate,
+vtap_dpif_meter_get(struct vtap_dpif *vd, const char *key, uint32_t rate,
                     struct shash *kept, const char **error)
 {
     struct vtap_dpif_meter *meter;
@@ -267,7 +269,7 @@ vtap_dpif_meter_get(struct vtap_dpif *vd, const char *name, uint32_t rate,
         return UINT32_MAX;
     }
 
-    meter = shash_find_and_delete(&vd->meters, name);
+    meter = shash_find_and_delete(&vd->meters, key);
     if (meter && meter->rate != rate
         && vtap_dpif_meter_set(vd->ofproto, meter->id, rate)) {
         vtap_dpif_meter_destroy(vd->ofproto, meter);
@@ -290,7 +292,7 @@ vtap_dpif_meter_get(struct vtap_dpif *vd, const char *name, uint32_t rate,
         meter->id = id;
     }
     meter->rate = rate;
-    shash_add(kept, name, meter);
+    shash_add(kept, key, meter);
     return meter->id;
 }
 
@@ -343,18 +345,30 @@ vtap_dpif_put_copy_actions(const struct vtap_tap_info *info,
     }
 }
 
+/* Returns the key (malloc'd) under which a tap's counters and meter live
+ * from one configuration to the next: its owner, so that a tap deleted and
+ * created again under the same name starts afresh, as it does on the eBPF
+ * backend; its name if the caller gave no owner. */
+static char *
+vtap_dpif_tap_key(const struct vtap_tap_info *info)
+{
+    return (info->owner
+            ? xasprintf("#%"PRIx64, info->owner)
+            : xasprintf("name:%s", info->name));
+}
+
 static struct vtap_dpif_config *
 vtap_dpif_config_create(struct vtap_dpif *vd,
                         struct vtap_classifier *classifier,
                         const struct vtap_dpif_config *old)
 {
     struct vtap_dpif_config *cfg = xzalloc(sizeof *cfg);
-    struct shash old_by_name = SHASH_INITIALIZER(&old_by_name);
+    struct shash old_by_key = SHASH_INITIALIZER(&old_by_key);
     struct shash kept_meters = SHASH_INITIALIZER(&kept_meters);
 
     /* A tap's counters outlive changes to its configuration. */
     for (size_t i = 0; old && i < old->n_taps; i++) {
-        shash_add_once(&old_by_name, old->taps[i].name, &old->taps[i]);
+        shash_add_once(&old_by_key, old->taps[i].key, &old->taps[i]);
     }
 
     cfg->classifier = classifier;
@@ -367,12 +381,13 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
         struct vtap_dpif_tap *t = &cfg->taps[i];
 
         t->name = xstrdup(info->name);
+        t->key = vtap_dpif_tap_key(info);
         ofpbuf_init(&t->ofpacts, 64);
         vtap_dpif_put_copy_actions(info, &t->ofpacts);
 
-        old_tap = shash_find_data(&old_by_name, info->name);
+        old_tap = shash_find_data(&old_by_key, t->key);
         const char *meter_error = NULL;
-        uint32_t meter_id = vtap_dpif_meter_get(vd, info->name,
+        uint32_t meter_id = vtap_dpif_meter_get(vd, t->key,
                                                 info->max_rate, &kept_meters,
                                                 &meter_error);
         if (meter_error) {
@@ -403,7 +418,7 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
                       (void *) (uintptr_t) info->output_ports[j]);
         }
     }
-    shash_destroy(&old_by_name);
+    shash_destroy(&old_by_key);
     vtap_dpif_meters_sweep(vd, &kept_meters);
     return cfg;
 }

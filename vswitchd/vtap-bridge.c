@@ -18,6 +18,7 @@
 
 #include "vtap-bridge.h"
 
+#include <limits.h>
 #include <net/if.h>
 #include <stdlib.h>
 
@@ -29,10 +30,13 @@
 #include "openvswitch/vlog.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/ofproto-dpif-vtap.h"
+#include "openvswitch/poll-loop.h"
 #include "smap.h"
 #include "svec.h"
+#include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include "uuid.h"
 #include "lib/vswitch-idl.h"
 #include "vtap/capi/vtap.h"
 
@@ -41,15 +45,17 @@ VLOG_DEFINE_THIS_MODULE(vtap_bridge);
 /* What vtap/show and the statistics need to know of one Tap row, kept by
  * value because IDL rows may go away between two reconfigurations. */
 struct vtap_bridge_tap {
+    struct hmap_node uuid_node; /* In vtap_bridge's 'taps_by_uuid'. */
     struct uuid uuid;           /* Tap row's UUID. */
     char *name;
     uint32_t id;                /* 0 if the row has none and got none. */
+    uint64_t owner;             /* Unique to the row in this process. */
     char *error;                /* Why the row is not applied, or NULL. */
     char *backend;              /* "native", "ebpf", "dpdk" or "none". */
     char *reason;               /* Why this backend, or NULL. */
     char *selection;            /* e.g. "ingress vm1; egress vm2". */
     char *output;               /* Output port's name, or NULL. */
-    bool offloaded;             /* Selection done by the eBPF backend. */
+    bool offloaded;             /* Copies made by the eBPF backend. */
     bool sampled;               /* sampling > 1. */
     bool rate_limited;          /* max_rate set. */
 };
@@ -60,15 +66,16 @@ struct vtap_bridge {
     const struct ofproto *ofproto;
     uint32_t serial;            /* Unique in this process: eBPF group. */
     char *name;                 /* Bridge name. */
-    char *fingerprint;          /* Of the policy last set, or NULL. */
 
-    struct vtap_bridge_tap *taps; /* One per Tap row, in name order. */
+    struct vtap_bridge_tap *taps; /* One per Tap row: established rows
+                                   * first, each part in name order. */
     size_t n_taps;
-
+    struct hmap taps_by_uuid;   /* Contains "struct vtap_bridge_tap"s. */
 };
 
 static struct hmap vtap_bridges = HMAP_INITIALIZER(&vtap_bridges);
 static uint32_t vtap_bridge_next_serial = 1;
+static uint64_t vtap_bridge_next_owner = 1;
 
 /* The eBPF backend, shared by all bridges: created when a first tap is
  * offloaded, destroyed (everything detached and unpinned) when the last one
@@ -78,6 +85,9 @@ static char *vtap_ebpf_pin_dir_;
 
 static void vtap_bridge_unixctl_show(struct unixctl_conn *, int argc,
                                      const char *argv[], void *aux);
+static void vtap_bridge_unixctl_fail_compile(struct unixctl_conn *,
+                                             int argc, const char *argv[],
+                                             void *aux);
 
 void
 vtap_bridge_init(struct ovsdb_idl *idl)
@@ -90,6 +100,8 @@ vtap_bridge_init(struct ovsdb_idl *idl)
 
     unixctl_command_register("vtap/show", "[bridge]", 0, 1,
                              vtap_bridge_unixctl_show, NULL);
+    unixctl_command_register("vtap/test-fail-compile", "count", 1, 1,
+                             vtap_bridge_unixctl_fail_compile, NULL);
 
     /* What an earlier ovs-vswitchd of this run directory left in bpffs (a
      * crash, a kill -9) is removed; the taps are offloaded afresh as they
@@ -122,15 +134,16 @@ vtap_bridge_find(const struct ofproto *ofproto)
     return NULL;
 }
 
-/* Returns what 'ofproto''s bridge knows of the Tap row with 'uuid'. */
+/* Returns what 'vb' knows of the Tap row with 'uuid', or NULL. */
 static const struct vtap_bridge_tap *
-vtap_bridge_find_tap(const struct ofproto *ofproto, const struct uuid *uuid)
+vtap_bridge_find_tap(const struct vtap_bridge *vb, const struct uuid *uuid)
 {
-    const struct vtap_bridge *vb = vtap_bridge_find(ofproto);
+    const struct vtap_bridge_tap *t;
 
-    for (size_t i = 0; vb && i < vb->n_taps; i++) {
-        if (uuid_equals(&vb->taps[i].uuid, uuid)) {
-            return &vb->taps[i];
+    HMAP_FOR_EACH_WITH_HASH (t, uuid_node, uuid_hash(uuid),
+                             &vb->taps_by_uuid) {
+        if (uuid_equals(&t->uuid, uuid)) {
+            return t;
         }
     }
     return NULL;
@@ -152,6 +165,7 @@ vtap_bridge_clear_taps(struct vtap_bridge *vb)
     free(vb->taps);
     vb->taps = NULL;
     vb->n_taps = 0;
+    hmap_destroy(&vb->taps_by_uuid);
 }
 
 /* Appends to 'ports' the OpenFlow port number of every interface of 'port'
@@ -235,41 +249,17 @@ vtap_bridge_lowest_free_id(const struct hmapx *used, uint32_t *hint)
     }
 }
 
-static void
-vtap_bridge_fingerprint_ports(struct ds *fp, const uint32_t *ports, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        ds_put_format(fp, "%"PRIu32",", ports[i]);
-    }
-    ds_put_char(fp, '|');
-}
-
-/* Appends to 'fp' everything of 'cfg' that the compiled policy depends on,
- * so that a reconfiguration that changes no tap (a port added elsewhere,
- * say) can leave the datapath's flows alone. */
-static void
-vtap_bridge_fingerprint(struct ds *fp, const struct vtap_tap_config *cfg)
-{
-    ds_put_format(fp, "%s|%"PRIu32"|%d|%d|%s|", cfg->name, cfg->id,
-                  cfg->enabled, cfg->select_all, cfg->match ? cfg->match : "");
-    vtap_bridge_fingerprint_ports(fp, cfg->src_ports, cfg->n_src_ports);
-    vtap_bridge_fingerprint_ports(fp, cfg->dst_ports, cfg->n_dst_ports);
-    vtap_bridge_fingerprint_ports(fp, cfg->output_ports, cfg->n_output_ports);
-    ds_put_format(fp, "%"PRIu16"|%"PRIu32"|%"PRIu32"|%"PRIu32"|%d\n",
-                  cfg->output_vlan, cfg->snaplen, cfg->sampling,
-                  cfg->max_rate, (int) cfg->offload);
-}
-
 /* One Tap row, loaded: its configuration in the form the vtap module takes,
  * owning the arrays it points to. */
 struct vtap_bridge_row {
     const struct ovsrec_tap *row;
+    const struct vtap_bridge_tap *old; /* What the last configuration had
+                                        * applied of it, or NULL. */
+    bool established;           /* Applied before with its name and id. */
+    uint32_t established_id;    /* If 'established', that id. */
     struct vtap_tap_config cfg;
     uint32_t *src, *dst, *out;
-    bool valid;                 /* Passed validation. */
-    bool offload;               /* Candidate for, then given to, eBPF. */
-    struct vtap_ebpf_tap ebpf;  /* If 'offload'. */
-    uint32_t *ebpf_src, *ebpf_dst;
+    size_t policy_index;        /* In the policy, SIZE_MAX if not valid. */
 };
 
 static void
@@ -278,23 +268,21 @@ vtap_bridge_row_destroy(struct vtap_bridge_row *r)
     free(r->src);
     free(r->dst);
     free(r->out);
-    free(r->ebpf_src);
-    free(r->ebpf_dst);
 }
 
-/* Loads Tap row 'row' into 'r'.  Returns NULL on success, otherwise the
+/* Loads Tap row 'r->row' into 'r'.  Returns NULL on success, otherwise the
  * reason the row is not applied.  Fills in 't' either way. */
 static char *
-vtap_bridge_load_row(const struct ofproto *ofproto,
-                     const struct ovsrec_tap *row, uint32_t id,
-                     struct vtap_bridge_row *r, struct vtap_bridge_tap *t)
+vtap_bridge_load_row(const struct ofproto *ofproto, uint32_t id,
+                     uint64_t owner, struct vtap_bridge_row *r,
+                     struct vtap_bridge_tap *t)
 {
+    const struct ovsrec_tap *row = r->row;
     size_t n_src = 0, n_dst = 0, n_out = 0, allocated = 0;
     struct ds selection = DS_EMPTY_INITIALIZER;
     enum vtap_offload offload = VTAP_OFFLOAD_AUTO;
     char *error;
 
-    r->row = row;
     if (row->select_all) {
         ds_put_cstr(&selection, "all ports");
     }
@@ -327,6 +315,7 @@ vtap_bridge_load_row(const struct ofproto *ofproto,
     r->cfg = (struct vtap_tap_config) {
         .name = row->name,
         .id = id,
+        .owner = owner,
         .enabled = row->n_enabled ? row->enabled[0] : true,
         .select_all = row->select_all,
         .src_ports = r->src,
@@ -347,139 +336,84 @@ vtap_bridge_load_row(const struct ofproto *ofproto,
     return error;
 }
 
-/* Appends to '*ifindexes' the kernel device of every interface of 'port'.
- * Returns NULL if each has one that the TC program can hook, otherwise
- * why not. */
-static char *
-vtap_bridge_port_devices(const struct ovsrec_port *port,
-                         uint32_t **ifindexes, size_t *n, size_t *allocated)
+/* Returns what an interface of 'type' is to the offloads, on a bridge whose
+ * datapath is of 'datapath_type'. */
+static enum vtap_port_kind
+vtap_bridge_port_kind(const char *datapath_type, const char *type)
 {
-    for (size_t i = 0; i < port->n_interfaces; i++) {
-        const struct ovsrec_interface *iface = port->interfaces[i];
-        const char *type = iface->type[0] ? iface->type : "system";
-        unsigned int ifindex;
+    bool userspace = !strcmp(ofproto_normalize_type(datapath_type), "netdev");
 
-        if (strcmp(type, "system") && strcmp(type, "tap")) {
-            return xasprintf("port %s: interface %s is of type %s; the TC "
-                             "program hooks only kernel network devices "
-                             "(types system and tap)",
-                             port->name, iface->name, type);
-        }
-        ifindex = if_nametoindex(iface->name);
-        if (!ifindex) {
-            return xasprintf("port %s: interface %s has no kernel network "
-                             "device", port->name, iface->name);
-        }
-        if (*n >= *allocated) {
-            *ifindexes = x2nrealloc(*ifindexes, allocated,
-                                    sizeof **ifindexes);
-        }
-        (*ifindexes)[(*n)++] = ifindex;
+    if (!type[0] || !strcmp(type, "system")) {
+        return VTAP_PORT_KERNEL;
+    } else if (!strcmp(type, "internal")) {
+        /* On either datapath, what the host sends on an internal port is
+         * what the switch receives from it. */
+        return VTAP_PORT_KERNEL_TAP;
+    } else if (!strcmp(type, "tap")) {
+        /* The userspace datapath reads and writes the tap device itself; the
+         * kernel datapath attaches it like any device, and whoever holds its
+         * file descriptor (a VM) is on the other side. */
+        return userspace ? VTAP_PORT_KERNEL_TAP : VTAP_PORT_KERNEL;
+    } else if (!strcmp(type, "dpdk") || !strcmp(type, "dpdkvhostuser")
+               || !strcmp(type, "dpdkvhostuserclient")) {
+        return VTAP_PORT_DPDK;
     }
-    return NULL;
+    return VTAP_PORT_OTHER;
 }
 
-/* Decides whether valid tap 'r' can be offloaded to the eBPF backend and,
- * if so, fills in 'r->ebpf'.  Returns NULL if it can, otherwise why not. */
-static char *
-vtap_bridge_ebpf_candidate(const struct ovsrec_bridge *br_cfg,
-                           struct vtap_bridge_row *r, uint64_t owner)
+/* Describes every interface of 'br_cfg' that is on 'ofproto', for the
+ * offload planner.  The strings point into the IDL rows. */
+static struct vtap_port_info *
+vtap_bridge_plan_ports(const struct ofproto *ofproto,
+                       const struct ovsrec_bridge *br_cfg, size_t *n_ports)
 {
-    const struct ovsrec_tap *row = r->row;
-    size_t n_src = 0, n_dst = 0, src_alloc = 0, dst_alloc = 0;
-    uint32_t *out = NULL;
-    size_t n_out = 0, out_alloc = 0;
-    char *error = NULL;
+    struct vtap_port_info *ports = NULL;
+    size_t n = 0, allocated = 0;
 
-    if (!r->cfg.enabled) {
-        return xstrdup("the tap is disabled");
-    }
-    if (row->output_port->n_interfaces != 1) {
-        return xasprintf("output_port %s has %"PRIuSIZE" interfaces; the TC "
-                         "program sends copies to one device",
-                         row->output_port->name,
-                         row->output_port->n_interfaces);
-    }
-    if (row->select_all) {
-        /* Every packet enters the bridge once: copy it there. */
-        for (size_t i = 0; i < br_cfg->n_ports && !error; i++) {
-            if (br_cfg->ports[i] != row->output_port) {
-                error = vtap_bridge_port_devices(br_cfg->ports[i],
-                                                 &r->ebpf_src, &n_src,
-                                                 &src_alloc);
+    for (size_t i = 0; i < br_cfg->n_ports; i++) {
+        const struct ovsrec_port *port = br_cfg->ports[i];
+
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            struct ofproto_port ofproto_port;
+
+            if (ofproto_port_query_by_name(ofproto, iface->name,
+                                           &ofproto_port)) {
+                continue;
             }
-        }
-    } else {
-        if (!row->n_select_src_port && !row->n_select_dst_port) {
-            return xstrdup("selects no port (its copies come from "
-                           "tap(id=N) actions, which OVS makes)");
-        }
-        if (row->n_select_src_port && row->n_select_dst_port
-            && (row->n_select_src_port != 1 || row->n_select_dst_port != 1
-                || row->select_src_port[0] != row->select_dst_port[0])) {
-            return xstrdup("selects packets received on some ports and sent "
-                           "on others: a packet crossing both would be "
-                           "copied twice in the kernel (select one "
-                           "direction, or both directions of one port)");
-        }
-        for (size_t i = 0; i < row->n_select_src_port && !error; i++) {
-            error = vtap_bridge_port_devices(row->select_src_port[i],
-                                             &r->ebpf_src, &n_src,
-                                             &src_alloc);
-        }
-        for (size_t i = 0; i < row->n_select_dst_port && !error; i++) {
-            error = vtap_bridge_port_devices(row->select_dst_port[i],
-                                             &r->ebpf_dst, &n_dst,
-                                             &dst_alloc);
-        }
-    }
-    if (!error) {
-        error = vtap_bridge_port_devices(row->output_port, &out, &n_out,
-                                         &out_alloc);
-    }
-    if (!error) {
-        char *match_error;
+            if (n >= allocated) {
+                ports = x2nrealloc(ports, &allocated, sizeof *ports);
+            }
 
-        r->ebpf = (struct vtap_ebpf_tap) {
-            .owner = owner,
-            .src_ifindexes = r->ebpf_src,
-            .n_src_ifindexes = n_src,
-            .dst_ifindexes = r->ebpf_dst,
-            .n_dst_ifindexes = n_dst,
-            .out_ifindex = out[0],
-            .output_vlan = r->cfg.output_vlan,
-            .snaplen = r->cfg.snaplen,
-            .sampling = r->cfg.sampling,
-            .max_rate = r->cfg.max_rate,
-        };
-        /* Already validated, so this cannot fail. */
-        match_error = vtap_match_parse(row->match, &r->ebpf.match);
-        ovs_assert(!match_error);
+            enum vtap_port_kind kind
+                = vtap_bridge_port_kind(br_cfg->datapath_type, iface->type);
+            ports[n++] = (struct vtap_port_info) {
+                .port = ofp_to_u16(ofproto_port.ofp_port),
+                .port_name = port->name,
+                .name = iface->name,
+                .type = iface->type,
+                .kind = kind,
+                .ifindex = (kind == VTAP_PORT_KERNEL
+                            || kind == VTAP_PORT_KERNEL_TAP
+                            ? if_nametoindex(iface->name) : 0),
+            };
+            ofproto_port_destroy(&ofproto_port);
+        }
     }
-    free(out);
-    return error;
+    *n_ports = n;
+    return ports;
 }
 
-/* Offloads the eBPF candidates among 'rows' (those with 'offload' set):
- * replaces the bridge's group in the backend, creating the backend first
- * if need be.  Clears 'offload' and sets 'reasons[i]' for each candidate
- * the backend refused. */
+/* Applies the taps that 'plan' offloads to the eBPF backend, as the
+ * bridge's group, creating the backend first if need be, and tells 'plan'
+ * which ones the backend refused.  With a null 'plan', removes the
+ * bridge's group. */
 static void
-vtap_bridge_offload(const struct vtap_bridge *vb,
-                    struct vtap_bridge_row *rows, size_t n_rows,
-                    char **reasons)
+vtap_bridge_offload(const struct vtap_bridge *vb, struct vtap_plan *plan)
 {
-    struct vtap_ebpf_tap *taps = xmalloc(n_rows * sizeof *taps + 1);
-    size_t *index = xmalloc(n_rows * sizeof *index + 1);
-    char **results = xmalloc(n_rows * sizeof *results + 1);
-    size_t n = 0;
-
-    for (size_t i = 0; i < n_rows; i++) {
-        if (rows[i].offload) {
-            index[n] = i;
-            taps[n++] = rows[i].ebpf;
-        }
-    }
+    const struct vtap_ebpf_tap *taps = NULL;
+    const size_t *index = NULL;
+    size_t n = plan ? vtap_plan_ebpf_taps(plan, &taps, &index) : 0;
 
     if (n && !vtap_ebpf) {
         const char *mode = getenv("OVS_VTAP_TC_ATTACH");
@@ -488,48 +422,86 @@ vtap_bridge_offload(const struct vtap_bridge *vb,
         vtap_ebpf = vtap_ebpf_create(vtap_ebpf_pin_dir_, mode, &error);
         if (!vtap_ebpf) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            char *reason = xasprintf("eBPF backend: %s", error);
 
-            VLOG_WARN_RL(&rl, "eBPF backend: %s", error);
+            VLOG_WARN_RL(&rl, "%s", reason);
             for (size_t j = 0; j < n; j++) {
-                rows[index[j]].offload = false;
-                reasons[index[j]] = xasprintf("eBPF backend: %s", error);
+                vtap_plan_refuse(plan, index[j], reason);
             }
+            free(reason);
             free(error);
-            goto out;
+            return;
         }
         VLOG_INFO("eBPF backend loaded, pinned in %s", vtap_ebpf_pin_dir_);
     }
     if (vtap_ebpf) {
-        vtap_ebpf_set_group(vtap_ebpf, vb->serial, taps, n, results);
+        char **reasons = xcalloc(n + 1, sizeof *reasons);
+
+        vtap_ebpf_set_group(vtap_ebpf, vb->serial, taps, n, reasons);
         for (size_t j = 0; j < n; j++) {
-            if (results[j]) {
-                rows[index[j]].offload = false;
-                reasons[index[j]] = results[j];
+            if (reasons[j]) {
+                vtap_plan_refuse(plan, index[j], reasons[j]);
+                free(reasons[j]);
             }
         }
+        free(reasons);
         if (!vtap_ebpf_n_taps(vtap_ebpf)) {
             vtap_ebpf_destroy(vtap_ebpf);
             vtap_ebpf = NULL;
             VLOG_INFO("eBPF backend unloaded: no tap is offloaded");
         }
     }
-
-out:
-    free(taps);
-    free(index);
-    free(results);
 }
 
-/* qsort() comparison: Tap rows by name, then by UUID. */
+/* Returns true if row 'r->row' was applied with its current name and id
+ * before this reconfiguration, and then stores that id in '*id'. */
+static bool
+vtap_bridge_row_established(const struct vtap_bridge_row *r, uint32_t *id)
+{
+    const struct ovsrec_tap *row = r->row;
+    unsigned int had;
+
+    if (r->old) {
+        if (r->old->error || strcmp(r->old->name, row->name)) {
+            return false;
+        }
+        had = r->old->id;
+    } else {
+        /* A row this process has not applied yet: if it just started, the
+         * status that the ovs-vswitchd before it wrote tells what the row
+         * had, so that a restart does not hand an established tap's id to
+         * a row that asks for it. */
+        const char *s = smap_get(&row->status, "id");
+
+        if (!s || smap_get(&row->status, "error")
+            || !str_to_uint(s, 10, &had) || !had) {
+            return false;
+        }
+    }
+    if (row->n_id && *row->id != had) {
+        return false;
+    }
+    *id = had;
+    return true;
+}
+
+/* qsort() comparison of rows: the ones established with their name and id
+ * first, so that a row that another client adds with a name or id already
+ * in use gets the error, not the tap that had it; then by name, so that
+ * which of two new rows wins does not depend on their UUIDs; then by
+ * UUID. */
 static int
 vtap_bridge_row_cmp(const void *a_, const void *b_)
 {
-    const struct ovsrec_tap *const *a = a_;
-    const struct ovsrec_tap *const *b = b_;
-    int cmp = strcmp((*a)->name, (*b)->name);
+    const struct vtap_bridge_row *a = a_;
+    const struct vtap_bridge_row *b = b_;
+    int cmp = (b->established - a->established);
 
-    return cmp ? cmp : uuid_compare_3way(&(*a)->header_.uuid,
-                                         &(*b)->header_.uuid);
+    if (!cmp) {
+        cmp = strcmp(a->row->name, b->row->name);
+    }
+    return cmp ? cmp : uuid_compare_3way(&a->row->header_.uuid,
+                                         &b->row->header_.uuid);
 }
 
 static void
@@ -550,15 +522,50 @@ vtap_bridge_write_status(const struct ovsrec_tap *row,
     smap_destroy(&status);
 }
 
+/* A reconfiguration whose taps could not be compiled (memory ran out) is
+ * tried again after this long; meanwhile the taps in effect before it stay
+ * in effect. */
+#define VTAP_BRIDGE_RETRY_MS 1000
+static long long int vtap_bridge_retry_at = LLONG_MAX;
+
+/* Test hook: the next 'vtap_bridge_fail_compiles' compilations fail. */
+static unsigned int vtap_bridge_fail_compiles;
+
+/* Gives 'ofproto' the native policy of 'plan'.  Returns false if it could
+ * not be compiled. */
+static bool
+vtap_bridge_set_native(struct ofproto *ofproto, const struct vtap_plan *plan)
+{
+    struct vtap_classifier *classifier;
+
+    if (vtap_bridge_fail_compiles) {
+        vtap_bridge_fail_compiles--;
+        classifier = NULL;
+    } else {
+        classifier = vtap_plan_compile(plan);
+    }
+    if (!classifier) {
+        return false;
+    }
+
+    /* Setting a policy revalidates every datapath flow, so do it only when a
+     * tap changed. */
+    if (vtap_classifier_equal(ofproto_vtap_get(ofproto), classifier)) {
+        vtap_classifier_destroy(classifier);
+    } else if (!vtap_classifier_n_taps(classifier)) {
+        vtap_classifier_destroy(classifier);
+        ofproto_vtap_set(ofproto, NULL);
+    } else {
+        ofproto_vtap_set(ofproto, classifier);
+    }
+    return true;
+}
+
 void
 vtap_bridge_configure(struct ofproto *ofproto,
                       const struct ovsrec_bridge *br_cfg)
 {
     struct vtap_bridge *vb = vtap_bridge_find(ofproto);
-    struct ds fingerprint = DS_EMPTY_INITIALIZER;
-    struct vtap_policy *policy, *check;
-    uint32_t free_id_hint = 1;
-    struct hmapx used_ids;
     size_t n = br_cfg->n_taps;
 
     if (!vb) {
@@ -566,51 +573,55 @@ vtap_bridge_configure(struct ofproto *ofproto,
         vb->ofproto = ofproto;
         vb->serial = vtap_bridge_next_serial++;
         vb->name = xstrdup(br_cfg->name);
+        hmap_init(&vb->taps_by_uuid);
         hmap_insert(&vtap_bridges, &vb->node, hash_pointer(ofproto, 0));
     }
 
-    vtap_bridge_clear_taps(vb);
+    /* What the last configuration applied stays readable until the end. */
+    struct vtap_bridge old = { .taps = vb->taps, .n_taps = vb->n_taps };
+    hmap_init(&old.taps_by_uuid);
+    hmap_swap(&old.taps_by_uuid, &vb->taps_by_uuid);
     vb->taps = xcalloc(n, sizeof *vb->taps);
     vb->n_taps = n;
 
-    /* Explicit ids first, so that an assigned id never takes one that a
-     * later row asks for. */
-    hmapx_init(&used_ids);
+    /* 1. Rows established with their name and id first.  A row keeps the
+     *    id it had, whether it was given or assigned; then the ids that new
+     *    rows ask for are taken; then new rows without one get the lowest
+     *    free ones. */
+    struct vtap_bridge_row *rows = xcalloc(n + 1, sizeof *rows);
     for (size_t i = 0; i < n; i++) {
-        const struct ovsrec_tap *row = br_cfg->taps[i];
+        struct vtap_bridge_row *r = &rows[i];
 
-        if (row->n_id) {
-            hmapx_add(&used_ids, (void *) (uintptr_t) *row->id);
+        r->row = br_cfg->taps[i];
+        r->old = vtap_bridge_find_tap(&old, &r->row->header_.uuid);
+        r->established = vtap_bridge_row_established(r, &r->established_id);
+        r->policy_index = SIZE_MAX;
+    }
+    qsort(rows, n, sizeof *rows, vtap_bridge_row_cmp);
+
+    struct hmapx used_ids = HMAPX_INITIALIZER(&used_ids);
+    for (size_t i = 0; i < n; i++) {
+        struct vtap_bridge_row *r = &rows[i];
+
+        if (r->row->n_id || r->established) {
+            uint32_t id = r->row->n_id ? *r->row->id : r->established_id;
+            hmapx_add(&used_ids, (void *) (uintptr_t) id);
         }
     }
 
-    policy = vtap_policy_create();
-    check = vtap_policy_create();
-    if (!policy || !check) {
-        VLOG_ERR("%s: out of memory loading taps", br_cfg->name);
-        vtap_policy_destroy(policy);
-        vtap_policy_destroy(check);
-        hmapx_destroy(&used_ids);
-        return;
-    }
-
-    /* 1. Load and validate every row, in name order, so that when two rows
-     *    claim the same name or id, which one wins does not depend on their
-     *    UUIDs: the first by name does.  Valid rows that may be offloaded
-     *    become eBPF candidates. */
-    const struct ovsrec_tap **sorted = xmemdup(br_cfg->taps,
-                                               n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, vtap_bridge_row_cmp);
-    struct vtap_bridge_row *rows = xcalloc(n + 1, sizeof *rows);
-    char **reasons = xcalloc(n + 1, sizeof *reasons);
+    /* 2. Load and validate every row, in that order: a row that asks for a
+     *    name or id in use by an earlier one gets the error. */
+    struct vtap_policy *policy = vtap_policy_create();
+    uint32_t free_id_hint = 1;
     for (size_t i = 0; i < n; i++) {
-        const struct ovsrec_tap *row = sorted[i];
-        struct vtap_bridge_tap *t = &vb->taps[i];
         struct vtap_bridge_row *r = &rows[i];
+        struct vtap_bridge_tap *t = &vb->taps[i];
         uint32_t id;
 
-        if (row->n_id) {
-            id = *row->id;
+        if (r->row->n_id) {
+            id = *r->row->id;
+        } else if (r->established) {
+            id = r->established_id;
         } else {
             /* The lowest free id.  ovs-vswitchd does not write configuration
              * columns (as with Interface ofport_request and ofport), so the
@@ -619,99 +630,94 @@ vtap_bridge_configure(struct ofproto *ofproto,
             hmapx_add(&used_ids, (void *) (uintptr_t) id);
         }
 
-        t->uuid = row->header_.uuid;
-        t->name = xstrdup(row->name);
+        t->uuid = r->row->header_.uuid;
+        t->name = xstrdup(r->row->name);
         t->id = id;
-        t->error = vtap_bridge_load_row(ofproto, row, id, r, t);
+        /* Counters and rate-limit state belong to the row: they survive its
+         * changes, and a new row starts afresh even with an old name and
+         * id. */
+        t->owner = r->old ? r->old->owner : vtap_bridge_next_owner++;
+        hmap_insert(&vb->taps_by_uuid, &t->uuid_node, uuid_hash(&t->uuid));
+
+        t->error = vtap_bridge_load_row(ofproto, id, t->owner, r, t);
         if (!t->error) {
-            t->error = vtap_policy_add_tap(check, &r->cfg);
+            t->error = (policy
+                        ? vtap_policy_add_tap(policy, &r->cfg)
+                        : xstrdup("out of memory"));
         }
         if (t->error) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
             VLOG_WARN_RL(&rl, "%s: tap %s not applied: %s",
-                         br_cfg->name, row->name, t->error);
-            continue;
-        }
-        r->valid = true;
-
-        if (r->cfg.offload == VTAP_OFFLOAD_AUTO
-            || r->cfg.offload == VTAP_OFFLOAD_EBPF) {
-            reasons[i] = vtap_ebpf_unavailable();
-            if (!reasons[i]) {
-                reasons[i] = vtap_bridge_ebpf_candidate(
-                    br_cfg, r, (uint64_t) vb->serial << 32 | id);
-            }
-            r->offload = !reasons[i];
+                         br_cfg->name, r->row->name, t->error);
+        } else {
+            r->policy_index = vtap_policy_n_taps(policy) - 1;
         }
     }
     hmapx_destroy(&used_ids);
-    free(sorted);
-    vtap_policy_destroy(check);
 
-    /* 2. Offload what the eBPF backend takes. */
-    vtap_bridge_offload(vb, rows, n, reasons);
+    /* 3. Plan which backend makes each tap's copies, and apply the plan. */
+    size_t n_ports;
+    struct vtap_port_info *ports = vtap_bridge_plan_ports(ofproto, br_cfg,
+                                                          &n_ports);
+    char *ebpf_unavailable = vtap_ebpf_unavailable();
+    struct vtap_plan_env env = {
+        .ports = ports,
+        .n_ports = n_ports,
+        .ebpf_unavailable = ebpf_unavailable,
+        .dpdk_unavailable = "this build has no DPDK clone path",
+    };
+    char *plan_error = NULL;
+    struct vtap_plan *plan = (policy
+                              ? vtap_plan_create(policy, &env, &plan_error)
+                              : NULL);
+    free(ebpf_unavailable);
+    free(ports);
 
-    /* 3. Everything else is native.  An offloaded tap stays in the native
-     *    policy without its selection, so that tap(id=N) actions still find
-     *    it and its output port stays reserved; a tap that insists on an
-     *    offload it cannot have is kept disabled, so that its name and id
-     *    stay taken, and makes no copies rather than falling back
-     *    silently. */
+    bool applied = false;
+    if (plan) {
+        vtap_bridge_offload(vb, plan);
+        applied = vtap_bridge_set_native(ofproto, plan);
+    }
+    if (!applied) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "%s: taps not applied (%s), trying again in "
+                     "%d ms", br_cfg->name,
+                     plan_error ? plan_error : "out of memory",
+                     VTAP_BRIDGE_RETRY_MS);
+        vtap_bridge_retry_at = time_msec() + VTAP_BRIDGE_RETRY_MS;
+    }
+
+    /* 4. Every row's status. */
     for (size_t i = 0; i < n; i++) {
         struct vtap_bridge_row *r = &rows[i];
         struct vtap_bridge_tap *t = &vb->taps[i];
-        enum vtap_offload offload = r->cfg.offload;
 
-        if (!r->valid) {
+        if (!t->error && !applied) {
+            t->error = xasprintf("not applied: %s; trying again (the taps "
+                                 "in effect before stay in effect)",
+                                 plan_error ? plan_error : "out of memory");
+        }
+        if (t->error) {
             t->backend = xstrdup("none");
         } else {
-            struct vtap_tap_config cfg = r->cfg;
+            const char *reason = vtap_plan_reason(plan, r->policy_index);
+            enum vtap_backend backend = vtap_plan_backend(plan,
+                                                          r->policy_index);
 
-            if (r->offload) {
-                t->backend = xstrdup("ebpf");
-                t->offloaded = true;
-                cfg.select_all = false;
-                cfg.n_src_ports = cfg.n_dst_ports = 0;
-            } else if (offload == VTAP_OFFLOAD_EBPF
-                       || offload == VTAP_OFFLOAD_DPDK) {
-                t->backend = xstrdup("none");
-                t->reason = (offload == VTAP_OFFLOAD_DPDK
-                             ? xstrdup("offload=dpdk is not available in "
-                                       "this build; the tap makes no copies")
-                             : xasprintf("cannot offload to eBPF: %s; the "
-                                         "tap makes no copies", reasons[i]));
-                cfg.enabled = false;
-            } else {
-                t->backend = xstrdup("native");
-                if (offload == VTAP_OFFLOAD_AUTO && reasons[i]) {
-                    t->reason = xasprintf("not offloaded: %s", reasons[i]);
-                }
-            }
-            char *error = vtap_policy_add_tap(policy, &cfg);
-            /* It passed the same checks in 'check'. */
-            ovs_assert(!error);
-            vtap_bridge_fingerprint(&fingerprint, &cfg);
+            t->backend = xstrdup(vtap_backend_to_string(backend));
+            t->reason = nullable_xstrdup(reason);
+            t->offloaded = backend == VTAP_BACKEND_EBPF;
         }
         vtap_bridge_write_status(r->row, t);
-        free(reasons[i]);
         vtap_bridge_row_destroy(r);
     }
     free(rows);
-    free(reasons);
-
-    /* The bridge's datapath backend owns the compiled policy from now on.
-     * Setting it revalidates every datapath flow, so do it only when a tap
-     * changed. */
-    if (!vb->fingerprint || strcmp(vb->fingerprint, ds_cstr(&fingerprint))) {
-        ofproto_vtap_set(ofproto, (vtap_policy_n_taps(policy)
-                                   ? vtap_policy_compile(policy)
-                                   : NULL));
-        free(vb->fingerprint);
-        vb->fingerprint = ds_steal_cstr(&fingerprint);
-    }
-    ds_destroy(&fingerprint);
+    free(plan_error);
+    vtap_plan_destroy(plan);
     vtap_policy_destroy(policy);
+    vtap_bridge_clear_taps(&old);
 }
 
 /* Statistics of a tap, whichever backend makes its copies: X(KEY, FIELD)
@@ -759,9 +765,7 @@ vtap_bridge_tap_stats(const struct vtap_bridge *vb,
         /* Copies from the kernel, plus those of tap(id=N) actions, which
          * the OVS datapath makes. */
         struct vtap_ebpf_stats kernel;
-        uint64_t owner = (uint64_t) vb->serial << 32 | t->id;
-
-        if (!vtap_ebpf_get_stats(vtap_ebpf, owner, &kernel)) {
+        if (!vtap_ebpf_get_stats(vtap_ebpf, t->owner, &kernel)) {
             return 0;
         }
         st.tx_packets = kernel.packets;
@@ -819,7 +823,7 @@ vtap_bridge_refresh_stats(const struct ofproto *ofproto,
         size_t n;
 
         /* Rows that were not applied get no statistics. */
-        t = vtap_bridge_find_tap(ofproto, &row->header_.uuid);
+        t = vtap_bridge_find_tap(vb, &row->header_.uuid);
         if (t && !t->error) {
             n = vtap_bridge_tap_stats(vb, t, keys, values);
             if (n) {
@@ -846,9 +850,36 @@ vtap_bridge_set_cur_cfg(const struct ovsrec_open_vswitch *cfg)
     }
 }
 
+/* Configures again, in a transaction of its own, the taps of every bridge,
+ * after a reconfiguration could not apply them. */
+static void
+vtap_bridge_retry(struct ovsdb_idl *idl)
+{
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    const struct ovsrec_bridge *br_cfg;
+
+    vtap_bridge_retry_at = LLONG_MAX;
+    OVSREC_BRIDGE_FOR_EACH (br_cfg, idl) {
+        struct vtap_bridge *vb;
+
+        HMAP_FOR_EACH (vb, node, &vtap_bridges) {
+            if (!strcmp(vb->name, br_cfg->name)) {
+                vtap_bridge_configure(CONST_CAST(struct ofproto *,
+                                                 vb->ofproto), br_cfg);
+                break;
+            }
+        }
+    }
+    ovsdb_idl_txn_commit(txn);
+    ovsdb_idl_txn_destroy(txn);
+}
+
 void
 vtap_bridge_run(struct ovsdb_idl *idl)
 {
+    if (time_msec() >= vtap_bridge_retry_at) {
+        vtap_bridge_retry(idl);
+    }
     if (vtap_bridge_cur_cfg_held && ofproto_vtap_synced()) {
         const struct ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(idl);
 
@@ -868,6 +899,9 @@ vtap_bridge_run(struct ovsdb_idl *idl)
 void
 vtap_bridge_wait(void)
 {
+    if (vtap_bridge_retry_at != LLONG_MAX) {
+        poll_timer_wait_until(vtap_bridge_retry_at);
+    }
     if (vtap_bridge_cur_cfg_held) {
         ofproto_vtap_sync_wait();
     }
@@ -883,9 +917,8 @@ vtap_bridge_destroy(const struct ofproto *ofproto)
         ofproto_vtap_remove(CONST_CAST(struct ofproto *, ofproto));
         /* Detach the bridge's offloaded taps; with the last bridge's, the
          * backend unloads and unpins everything. */
-        vtap_bridge_offload(vb, NULL, 0, NULL);
+        vtap_bridge_offload(vb, NULL);
         vtap_bridge_clear_taps(vb);
-        free(vb->fingerprint);
         free(vb->name);
         free(vb);
     }
@@ -942,6 +975,17 @@ vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge *vb,
     }
 }
 
+/* qsort() comparison of taps: by name, then by id. */
+static int
+vtap_bridge_tap_cmp(const void *a_, const void *b_)
+{
+    const struct vtap_bridge_tap *const *a = a_;
+    const struct vtap_bridge_tap *const *b = b_;
+    int cmp = strcmp((*a)->name, (*b)->name);
+
+    return cmp ? cmp : (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
+}
+
 static void
 vtap_bridge_unixctl_show(struct unixctl_conn *conn, int argc,
                          const char *argv[], void *aux OVS_UNUSED)
@@ -979,9 +1023,16 @@ vtap_bridge_unixctl_show(struct unixctl_conn *conn, int argc,
             ds_put_format(&ds, "  tap(id=N) actions that found no enabled "
                           "tap: %"PRIu64"\n", misses);
         }
+        const struct vtap_bridge_tap **taps = xmalloc(b->n_taps
+                                                      * sizeof *taps + 1);
         for (size_t j = 0; j < b->n_taps; j++) {
-            vtap_bridge_show_tap(&ds, b, &b->taps[j]);
+            taps[j] = &b->taps[j];
         }
+        qsort(taps, b->n_taps, sizeof *taps, vtap_bridge_tap_cmp);
+        for (size_t j = 0; j < b->n_taps; j++) {
+            vtap_bridge_show_tap(&ds, b, taps[j]);
+        }
+        free(taps);
     }
     free(sorted);
 
@@ -991,4 +1042,21 @@ vtap_bridge_unixctl_show(struct unixctl_conn *conn, int argc,
         unixctl_command_reply(conn, ds_cstr(&ds));
     }
     ds_destroy(&ds);
+}
+
+/* "vtap/test-fail-compile COUNT": for tests, makes the next COUNT
+ * compilations of a bridge's taps fail as if memory had run out. */
+static void
+vtap_bridge_unixctl_fail_compile(struct unixctl_conn *conn,
+                                 int argc OVS_UNUSED, const char *argv[],
+                                 void *aux OVS_UNUSED)
+{
+    unsigned int count;
+
+    if (!str_to_uint(argv[1], 10, &count)) {
+        unixctl_command_reply_error(conn, "count: not a number");
+        return;
+    }
+    vtap_bridge_fail_compiles = count;
+    unixctl_command_reply(conn, NULL);
 }

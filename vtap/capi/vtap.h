@@ -105,6 +105,12 @@ enum vtap_direction {
 struct vtap_tap_config {
     const char *name;           /* Non-empty, unique within a policy. */
     uint32_t id;                /* VTAP_ID_MIN..VTAP_ID_MAX, unique. */
+    uint64_t owner;             /* Caller's key for this tap, new for every
+                                 * tap it creates (0: none, the name is the
+                                 * key): counters and rate-limit state
+                                 * belong to it, so that a tap deleted and
+                                 * created again under the same name or id
+                                 * starts afresh on every backend. */
     bool enabled;               /* A disabled tap is kept but never matches. */
 
     /* Selection. */
@@ -131,6 +137,7 @@ struct vtap_tap_config {
 struct vtap_tap_info {
     const char *name;
     uint32_t id;
+    uint64_t owner;
     bool enabled;
     bool select_all;
     const uint32_t *src_ports;
@@ -279,6 +286,99 @@ size_t vtap_ebpf_n_taps(const struct vtap_ebpf *);
  * offloaded. */
 bool vtap_ebpf_get_stats(const struct vtap_ebpf *, uint64_t owner,
                          struct vtap_ebpf_stats *);
+
+/* Offload planning.
+ *
+ * Which backend makes each tap's copies is decided here, in one place, for
+ * every tap of a policy at once: the caller describes the bridge's
+ * interfaces, gets each tap's backend and the reason for it, applies the
+ * offloaded taps to their backends, tells the plan which ones a backend
+ * refused, and compiles what is left for the OVS datapath. */
+
+/* Which backend makes a tap's copies. */
+enum vtap_backend {
+    VTAP_BACKEND_NONE,          /* None: the tap makes no copies. */
+    VTAP_BACKEND_NATIVE,        /* The OVS datapath. */
+    VTAP_BACKEND_EBPF,          /* The TC program. */
+    VTAP_BACKEND_DPDK,          /* The DPDK clone path. */
+};
+
+/* Returns "none", "native", "ebpf" or "dpdk". */
+const char *vtap_backend_to_string(enum vtap_backend);
+
+/* What an interface of the switch is, as far as offloads care. */
+enum vtap_port_kind {
+    VTAP_PORT_OTHER,            /* Nothing offloads it (tunnel, patch,
+                                 * dummy...). */
+    VTAP_PORT_KERNEL,           /* A kernel network device whose TC ingress
+                                 * is what the switch receives (veth, NIC:
+                                 * type "system"). */
+    VTAP_PORT_KERNEL_TAP,       /* A kernel tap device that the switch reads
+                                 * and writes (type "tap", and "internal" on
+                                 * the userspace datapath): its TC egress is
+                                 * what the switch receives. */
+    VTAP_PORT_DPDK,             /* A DPDK port. */
+};
+
+/* One interface of the bridge. */
+struct vtap_port_info {
+    uint32_t port;              /* As in struct vtap_tap_config. */
+    const char *port_name;      /* Name of its Port, for reasons. */
+    const char *name;           /* Name of the interface, for reasons. */
+    const char *type;           /* OVSDB type ("" is "system"). */
+    enum vtap_port_kind kind;
+    uint32_t ifindex;           /* Kernel kinds: 0 if it has no device. */
+};
+
+/* What the planner needs to know besides the taps. */
+struct vtap_plan_env {
+    const struct vtap_port_info *ports; /* Every interface of the bridge. */
+    size_t n_ports;
+    const char *ebpf_unavailable;   /* NULL if the eBPF backend may be used,
+                                     * else why not. */
+    const char *dpdk_unavailable;   /* Same for the DPDK backend. */
+};
+
+struct vtap_plan;
+
+/* Plans every tap of 'policy' on 'env'.  'policy' must outlive the plan
+ * and stay unchanged meanwhile.  Returns NULL and sets '*errorp' (malloc'd)
+ * on failure (bad arguments, memory). */
+struct vtap_plan *vtap_plan_create(const struct vtap_policy *policy,
+                                   const struct vtap_plan_env *env,
+                                   char **errorp);
+void vtap_plan_destroy(struct vtap_plan *);
+
+/* Number of taps in the plan: those of its policy, in the same order. */
+size_t vtap_plan_n_taps(const struct vtap_plan *);
+
+/* Backend of the n'th tap, and why (NULL if there is nothing to say). */
+enum vtap_backend vtap_plan_backend(const struct vtap_plan *, size_t n);
+const char *vtap_plan_reason(const struct vtap_plan *, size_t n);
+
+/* Returns the number of taps planned for the eBPF backend, and sets
+ * '*taps' to them (ready for vtap_ebpf_set_group(), each with its tap's
+ * 'owner') and '*indexes' to their positions in the plan.  The arrays stay
+ * valid until the next call or until the plan is destroyed. */
+size_t vtap_plan_ebpf_taps(struct vtap_plan *,
+                           const struct vtap_ebpf_tap **taps,
+                           const size_t **indexes);
+
+/* The backend refused the n'th tap because of 'reason': it falls back to
+ * native (offload=auto) or to none (an explicit offload). */
+void vtap_plan_refuse(struct vtap_plan *, size_t n, const char *reason);
+
+/* Compiles what the OVS datapath must do: every tap of the plan, offloaded
+ * ones without their selection (tap(id=N) actions still find them) and
+ * those planned for no backend disabled.  Returns NULL only if memory ran
+ * out. */
+struct vtap_classifier *vtap_plan_compile(const struct vtap_plan *);
+
+/* Returns true if 'a' and 'b' hold the same taps (either may be NULL: no
+ * taps), so that the caller can keep 'a' and the datapath flows built on
+ * it. */
+bool vtap_classifier_equal(const struct vtap_classifier *a,
+                           const struct vtap_classifier *b);
 
 #ifdef __cplusplus
 }

@@ -25,12 +25,15 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "vtap/capi/capi_util.h"
 #include "vtap/compiler/classifier.h"
+#include "vtap/compiler/offload_plan.h"
 #include "vtap/policy/match.h"
 #include "vtap/policy/tap.h"
 
@@ -43,6 +46,15 @@ struct vtap_classifier {
         : classifier(policy) {}
 
     vtap::Classifier classifier;
+};
+
+struct vtap_plan {
+    const vtap::Policy *policy;
+    std::vector<vtap::TapPlan> taps;
+
+    /* What vtap_plan_ebpf_taps() last handed out. */
+    std::vector<vtap_ebpf_tap> ebpf_taps;
+    std::vector<size_t> ebpf_indexes;
 };
 
 using vtap::capi::error_for_exception;
@@ -232,6 +244,193 @@ vtap_classifier_port_is_selected(const struct vtap_classifier *cls,
                                  uint32_t port, enum vtap_direction dir)
 {
     return cls && cls->classifier.port_is_selected(port, dir);
+}
+
+const char *
+vtap_backend_to_string(enum vtap_backend backend)
+{
+    std::underlying_type_t<vtap_backend> raw;
+    memcpy(&raw, &backend, sizeof raw);
+    switch (raw) {
+    case VTAP_BACKEND_NONE:
+        return "none";
+    case VTAP_BACKEND_NATIVE:
+        return "native";
+    case VTAP_BACKEND_EBPF:
+        return "ebpf";
+    case VTAP_BACKEND_DPDK:
+        return "dpdk";
+    }
+    return "unknown";
+}
+
+struct vtap_plan *
+vtap_plan_create(const struct vtap_policy *policy,
+                 const struct vtap_plan_env *env, char **errorp)
+{
+    char *dummy;
+    if (!errorp) {
+        errorp = &dummy;
+    }
+    *errorp = NULL;
+    if (!policy || !env || (env->n_ports && !env->ports)) {
+        *errorp = malloc_string("plan: no policy or no ports given");
+        return NULL;
+    }
+    try {
+        vtap::PlanEnv plan_env;
+
+        plan_env.ports.reserve(env->n_ports);
+        for (size_t i = 0; i < env->n_ports; i++) {
+            const vtap_port_info &in = env->ports[i];
+            vtap::PlanPort p;
+
+            p.port = in.port;
+            p.port_name = in.port_name ? in.port_name : "";
+            p.name = in.name ? in.name : "";
+            p.type = in.type ? in.type : "";
+            p.kind = in.kind;
+            p.ifindex = in.ifindex;
+            plan_env.ports.push_back(std::move(p));
+        }
+        plan_env.ebpf_unavailable = (env->ebpf_unavailable
+                                     ? env->ebpf_unavailable : "");
+        plan_env.dpdk_unavailable = (env->dpdk_unavailable
+                                     ? env->dpdk_unavailable : "");
+
+        auto plan = std::make_unique<vtap_plan>();
+        plan->policy = &policy->policy;
+        plan->taps = vtap::plan_offload(policy->policy, plan_env);
+        return plan.release();
+    } catch (...) {
+        *errorp = error_for_exception("plan: ");
+        return NULL;
+    }
+}
+
+void
+vtap_plan_destroy(struct vtap_plan *plan)
+{
+    delete plan;
+}
+
+size_t
+vtap_plan_n_taps(const struct vtap_plan *plan)
+{
+    return plan ? plan->taps.size() : 0;
+}
+
+enum vtap_backend
+vtap_plan_backend(const struct vtap_plan *plan, size_t n)
+{
+    return (plan && n < plan->taps.size()
+            ? plan->taps[n].backend : VTAP_BACKEND_NONE);
+}
+
+const char *
+vtap_plan_reason(const struct vtap_plan *plan, size_t n)
+{
+    if (!plan || n >= plan->taps.size()) {
+        return NULL;
+    }
+    const std::string &reason = plan->taps[n].reason;
+    return reason.empty() ? NULL : reason.c_str();
+}
+
+size_t
+vtap_plan_ebpf_taps(struct vtap_plan *plan,
+                    const struct vtap_ebpf_tap **taps,
+                    const size_t **indexes)
+{
+    static const size_t no_index = 0;
+    static const vtap_ebpf_tap no_tap{};
+
+    *taps = &no_tap;
+    *indexes = &no_index;
+    if (!plan) {
+        return 0;
+    }
+    try {
+        plan->ebpf_taps.clear();
+        plan->ebpf_indexes.clear();
+        for (size_t i = 0; i < plan->taps.size(); i++) {
+            const vtap::TapPlan &p = plan->taps[i];
+            if (p.backend != VTAP_BACKEND_EBPF) {
+                continue;
+            }
+
+            const vtap::Tap &tap = plan->policy->taps()[i];
+            vtap_ebpf_tap t{};
+            t.owner = tap.owner;
+            t.match = tap.selection.match;
+            t.src_ifindexes = p.tc_ingress.data();
+            t.n_src_ifindexes = p.tc_ingress.size();
+            t.dst_ifindexes = p.tc_egress.data();
+            t.n_dst_ifindexes = p.tc_egress.size();
+            t.out_ifindex = p.out_ifindex;
+            t.output_vlan = tap.delivery.output_vlan;
+            t.snaplen = tap.delivery.snaplen;
+            t.sampling = tap.delivery.sampling;
+            t.max_rate = tap.delivery.max_rate;
+            plan->ebpf_taps.push_back(t);
+            plan->ebpf_indexes.push_back(i);
+        }
+    } catch (...) {
+        /* Out of memory: offload nothing, so that every tap falls back. */
+        for (size_t i = 0; i < plan->taps.size(); i++) {
+            if (plan->taps[i].backend == VTAP_BACKEND_EBPF) {
+                vtap_plan_refuse(plan, i, "out of memory");
+            }
+        }
+        plan->ebpf_taps.clear();
+        plan->ebpf_indexes.clear();
+        return 0;
+    }
+    if (!plan->ebpf_taps.empty()) {
+        *taps = plan->ebpf_taps.data();
+        *indexes = plan->ebpf_indexes.data();
+    }
+    return plan->ebpf_taps.size();
+}
+
+void
+vtap_plan_refuse(struct vtap_plan *plan, size_t n, const char *reason)
+{
+    if (!plan || n >= plan->taps.size()) {
+        return;
+    }
+    try {
+        vtap::refuse_offload(plan->policy->taps()[n], &plan->taps[n],
+                             reason ? reason : "refused by the backend");
+    } catch (...) {
+        /* Out of memory for the reason's text: refuse all the same. */
+        plan->taps[n].backend = VTAP_BACKEND_NONE;
+    }
+}
+
+struct vtap_classifier *
+vtap_plan_compile(const struct vtap_plan *plan)
+{
+    if (!plan) {
+        return NULL;
+    }
+    try {
+        return new vtap_classifier(vtap::native_policy(*plan->policy,
+                                                       plan->taps));
+    } catch (...) {
+        return NULL;
+    }
+}
+
+bool
+vtap_classifier_equal(const struct vtap_classifier *a,
+                      const struct vtap_classifier *b)
+{
+    if (!a || !b) {
+        return vtap_classifier_n_taps(a) == 0
+               && vtap_classifier_n_taps(b) == 0;
+    }
+    return a->classifier.same_taps(b->classifier);
 }
 
 }  // extern "C"

@@ -280,6 +280,7 @@ Classifier::Classifier(const Policy &policy)
         vtap_tap_info &info = stored.info;
         info.name = tap.name.c_str();
         info.id = tap.id;
+        info.owner = tap.owner;
         info.enabled = tap.enabled;
         info.select_all = sel.select_all;
         info.src_ports = sel.src_ports.data();
@@ -317,6 +318,16 @@ Classifier::Classifier(const Policy &policy)
         }
     }
     builder.finish();
+}
+
+bool
+Classifier::same_taps(const Classifier &other) const
+{
+    return std::equal(taps_.begin(), taps_.end(),
+                      other.taps_.begin(), other.taps_.end(),
+                      [](const StoredTap &a, const StoredTap &b) {
+                          return a.tap == b.tap;
+                      });
 }
 
 const vtap_tap_info *

@@ -109,6 +109,10 @@ public:
      * in 'dir', that is, if lookup() would visit any subtable. */
     bool port_is_selected(uint32_t port, vtap_direction dir) const noexcept;
 
+    /* Returns true if this classifier and 'other' hold the same taps, so
+     * that they answer every lookup the same way. */
+    bool same_taps(const Classifier &other) const;
+
     /* Introspection, for tests and for showing how a policy compiled. */
 
     /* Returns the number of subtables, all ports and directions together.

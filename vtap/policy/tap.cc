@@ -105,6 +105,7 @@ tap_from_config(const vtap_tap_config &config, Tap *tap)
     Tap t;
     t.name = config.name ? config.name : "";
     t.id = config.id;
+    t.owner = config.owner;
     t.enabled = config.enabled;
 
     Selection &sel = t.selection;
@@ -204,6 +205,31 @@ validate_tap(Tap *tap)
         error = invalid_offload(raw_offload(delivery.offload));
     }
     return error;
+}
+
+bool
+operator==(const Selection &a, const Selection &b)
+{
+    return (a.select_all == b.select_all && a.src_ports == b.src_ports
+            && a.dst_ports == b.dst_ports
+            && !memcmp(&a.match, &b.match, sizeof a.match));
+}
+
+bool
+operator==(const Delivery &a, const Delivery &b)
+{
+    return (a.output_ports == b.output_ports
+            && a.output_vlan == b.output_vlan && a.snaplen == b.snaplen
+            && a.sampling == b.sampling && a.max_rate == b.max_rate
+            && a.offload == b.offload);
+}
+
+bool
+operator==(const Tap &a, const Tap &b)
+{
+    return (a.name == b.name && a.id == b.id && a.owner == b.owner
+            && a.enabled == b.enabled
+            && a.selection == b.selection && a.delivery == b.delivery);
 }
 
 std::string

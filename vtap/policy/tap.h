@@ -57,10 +57,18 @@ struct Delivery {
 struct Tap {
     std::string name;
     uint32_t id = 0;
+    uint64_t owner = 0;                 /* See vtap_tap_config. */
     bool enabled = true;
     Selection selection;
     Delivery delivery;
 };
+
+/* Two taps are equal if they select the same packets and deliver their
+ * copies the same way (matches compare by key and mask). */
+bool operator==(const Selection &, const Selection &);
+bool operator==(const Delivery &, const Delivery &);
+bool operator==(const Tap &, const Tap &);
+inline bool operator!=(const Tap &a, const Tap &b) { return !(a == b); }
 
 /* Converts 'config' into '*tap', parsing its match.  Checks only what a Tap
  * cannot hold (a bad match, a null port array with a nonzero count, an
