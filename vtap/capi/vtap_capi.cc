@@ -345,6 +345,9 @@ vtap_plan_ebpf_taps(struct vtap_plan *plan,
     static const size_t no_index = 0;
     static const vtap_ebpf_tap no_tap{};
 
+    if (!taps || !indexes) {
+        return 0;
+    }
     *taps = &no_tap;
     *indexes = &no_index;
     if (!plan) {

@@ -365,6 +365,7 @@ TEST_F(OffloadPlanTest, BadArguments)
     tap("t", {P1}, {}, {MON});
     plan();
     EXPECT_EQ(vtap_plan_backend(plan_, 5), VTAP_BACKEND_NONE);
+    EXPECT_EQ(vtap_plan_ebpf_taps(plan_, nullptr, nullptr), 0u);
     vtap_plan_refuse(plan_, 5, "out of range: ignored");
     EXPECT_EQ(backend(0), "ebpf");
 }
