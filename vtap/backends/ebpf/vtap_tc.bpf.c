@@ -365,17 +365,37 @@ select_packet(struct __sk_buff *skb, uint32_t direction, uint32_t magic)
     }
 }
 
+/* Returns the tap whose copy 'skb' is, or NULL if 'skb' is not a copy in
+ * flight.  The mark alone does not decide: other users (Calico, Cilium,
+ * iptables setups) set the high mark bits too, and an original that carries
+ * our magic by chance must go through the select stage untouched.  A copy
+ * is only ever edited on its own tap's output device, and only for a tap
+ * that asked for an edit, so the slot must name such a tap. */
+static __always_inline const struct vtap_tc_tap *
+copy_in_flight(struct __sk_buff *skb, uint32_t magic)
+{
+    const struct vtap_tc_tap *tap;
+    uint32_t slot;
+
+    if (VTAP_TC_MARK_MAGIC(skb->mark) != magic) {
+        return NULL;
+    }
+    slot = VTAP_TC_MARK_SLOT(skb->mark);
+    tap = bpf_map_lookup_elem(&vtap_taps, &slot);
+    if (!tap || !tap->out_ifindex || tap->out_ifindex != skb->ifindex
+        || !(tap->flags & VTAP_TC_TAP_EDIT_COPY)) {
+        return NULL;
+    }
+    return tap;
+}
+
 /* The edit stage, at the output device's egress: applies the tap's output
  * VLAN and snaplen to a copy that the select stage marked. */
 static __always_inline void
-edit_copy(struct __sk_buff *skb, uint32_t slot)
+edit_copy(struct __sk_buff *skb, const struct vtap_tc_tap *tap)
 {
-    const struct vtap_tc_tap *tap = bpf_map_lookup_elem(&vtap_taps, &slot);
-
+    /* The mark was ours alone (copy_packet() set all of it on the clone). */
     skb->mark = 0;
-    if (!tap) {
-        return;
-    }
     if (tap->output_vlan) {
         bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), tap->output_vlan);
     }
@@ -413,10 +433,10 @@ vtap_tc_egress(struct __sk_buff *skb)
     if (!magic) {
         return VTAP_TC_NEXT;
     }
-    if (VTAP_TC_MARK_MAGIC(skb->mark) == magic) {
-        /* Output devices are reserved for copies and never selected, so a
-         * marked packet is a copy and nothing else. */
-        edit_copy(skb, VTAP_TC_MARK_SLOT(skb->mark));
+    const struct vtap_tc_tap *tap = copy_in_flight(skb, magic);
+
+    if (tap) {
+        edit_copy(skb, tap);
     } else {
         select_packet(skb, VTAP_TC_EGRESS, magic);
     }
