@@ -578,6 +578,50 @@ TEST_F(EbpfProgram, OutputCannotBeSelected)
               std::string::npos) << reasons[1];
 }
 
+/* Counters and token buckets belong to the owner (for ovs-vswitchd, one
+ * incarnation of a Tap row), not to the tap's id: a row deleted and
+ * created again with id 7 in one transaction gets a new owner and starts
+ * from zero and a full bucket; an owner kept across set_group keeps both. */
+TEST_F(EbpfProgram, CountersAndBucketBelongToTheOwner)
+{
+    const uint64_t a = uint64_t{1} << 32 | 7, b = uint64_t{2} << 32 | 7;
+    TcTap t = tap(a, "udp", "sel0");
+    t.max_rate = 5;
+    set({t});
+    Bytes packet = make_packet(PacketSpec());
+    for (int i = 0; i < 8; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    vtap_tc_stats s = tester_->stats(a);
+    EXPECT_EQ(s.packets, 5u);
+    EXPECT_EQ(s.rate_limited, 3u);
+
+    /* The same owner, a delivery setting changed: counts and the empty
+     * bucket stay. */
+    t.snaplen = 64;
+    set({t});
+    tester_->run_ingress("sel0", packet);
+    s = tester_->stats(a);
+    EXPECT_EQ(s.packets, 5u);
+    EXPECT_EQ(s.rate_limited, 4u);
+
+    /* A new owner with the same id replaces it: zero, full bucket. */
+    t.owner = b;
+    set({t});
+    uint32_t slot;
+    EXPECT_FALSE(tester_->backend().slot_of(a, &slot));
+    s = tester_->stats(b);
+    EXPECT_EQ(s.packets, 0u);
+    EXPECT_EQ(s.rate_limited, 0u);
+    for (int i = 0; i < 5; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    s = tester_->stats(b);
+    EXPECT_EQ(s.packets, 5u) << "the new owner's bucket starts full";
+    EXPECT_EQ(s.rate_limited, 0u);
+    tester_->captured("mon0p");
+}
+
 /* Entries in a kernel hash map. */
 size_t
 map_entries(int fd, size_t key_size)
