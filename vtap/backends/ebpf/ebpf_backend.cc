@@ -573,6 +573,8 @@ EbpfBackend::write_maps(const TcTables &want, std::string *error,
         }
         return slots;
     };
+    /* Records a failure; returns true if no tap of 'want' lacks the
+     * entry (nothing to refuse). */
     auto fail = [&](const std::string &what, int err,
                     std::set<uint32_t> slots) {
         *error = what + ": " + errno_string(err);
@@ -592,7 +594,8 @@ EbpfBackend::write_maps(const TcTables &want, std::string *error,
                            sizeof entry.first, &entry.second,
                            sizeof entry.second, BPF_ANY);
             if (r) {
-                return fail("updating vtap_taps", r, {entry.first});
+                fail("updating vtap_taps", r, {entry.first});
+                return false;
             }
             have.taps[entry.first] = entry.second;
         }
@@ -605,8 +608,11 @@ EbpfBackend::write_maps(const TcTables &want, std::string *error,
             r = map_update(skel_->maps.vtap_masks, &id, sizeof id,
                            &entry.second, sizeof entry.second, BPF_ANY);
             if (r) {
-                return fail("updating vtap_masks", r,
-                            slots_using_mask(entry.first));
+                if (!fail("updating vtap_masks", r,
+                          slots_using_mask(entry.first))) {
+                    return false;
+                }
+                continue;       /* No tap uses it (cannot happen). */
             }
             have.masks[entry.first] = entry.second;
         }
