@@ -59,6 +59,33 @@ error_for_exception(const char *prefix)
     }
 }
 
+/* Runs 'body' and returns its result, or 'fallback' if it throws: for the
+ * entry points whose only way to report a failure is a null, a zero or
+ * false.  Every extern "C" function goes through this or catches by itself
+ * (to turn the exception into an error string), so that no exception ever
+ * reaches C, whatever a later change makes 'body' throw. */
+template <class T, class F>
+T
+call_or(T fallback, F &&body) noexcept
+{
+    try {
+        return body();
+    } catch (...) {
+        return fallback;
+    }
+}
+
+/* The same for entry points that return nothing. */
+template <class F>
+void
+call_void(F &&body) noexcept
+{
+    try {
+        body();
+    } catch (...) {
+    }
+}
+
 }  // namespace capi
 }  // namespace vtap
 #endif /* vtap/capi/capi_util.h */

@@ -26,6 +26,12 @@
  * ever crosses it: every function catches what it could throw and reports it
  * as an error string or a null handle.
  *
+ * No function crashes on a NULL pointer argument either: a NULL handle
+ * reads as empty (counts are 0, lookups find nothing, destroying it does
+ * nothing) and a NULL where the function needs an input or an output makes
+ * it fail the way it reports failures (an error string, NULL or false), as
+ * each function below says.
+ *
  * Error strings returned by this API are allocated with malloc() and owned by
  * the caller, who frees them with free().  They name the bad part, e.g.
  * "match: tp_dst: requires tcp, udp or sctp".
@@ -256,34 +262,51 @@ struct vtap_ebpf_stats {
 char *vtap_ebpf_unavailable(void);
 
 /* Returns the bpffs directory (malloc'd) where an ovs-vswitchd whose run
- * directory is 'rundir' pins its eBPF objects. */
+ * directory is 'rundir' pins its eBPF objects ('rundir' NULL reads as "").
+ * Returns NULL only if memory ran out. */
 char *vtap_ebpf_pin_dir(const char *rundir);
 
 /* Removes what an earlier process left in 'pin_dir' (pins, clsact
- * filters).  Returns NULL on success, else an error (malloc'd). */
+ * filters).  Returns NULL on success, else an error (malloc'd), also if
+ * 'pin_dir' is NULL. */
 char *vtap_ebpf_remove_stale(const char *pin_dir);
 
-/* Loads the TC program and pins it under 'pin_dir'.  'attach_mode' is
- * "auto" (TCX where the kernel has it, else clsact), "tcx" or "clsact".
- * Returns NULL and sets '*errorp' (malloc'd) on failure. */
+/* Loads the TC program and pins it under 'pin_dir' (NULL or "": no pins).
+ * 'attach_mode' is "auto" (TCX where the kernel has it, else clsact; also
+ * for NULL), "tcx" or "clsact".  Returns NULL and sets '*errorp' (malloc'd)
+ * on failure; 'errorp' may be NULL if the caller does not want the
+ * error. */
 struct vtap_ebpf *vtap_ebpf_create(const char *pin_dir,
                                    const char *attach_mode, char **errorp);
 
-/* Detaches the program from every device and removes every pin. */
+/* Detaches the program from every device and removes every pin.  NULL is
+ * a no-op. */
 void vtap_ebpf_destroy(struct vtap_ebpf *);
 
 /* Replaces the taps of 'group' by the 'n' taps in 'taps'.  Sets reasons[i]
  * to NULL if taps[i] is offloaded, otherwise to why not (malloc'd); a tap
- * that is not offloaded makes no copies in the kernel. */
+ * that is not offloaded makes no copies in the kernel.
+ *
+ * All or nothing per tap: a tap reported offloaded has every kernel map
+ * entry and TC hook it needs; a tap that was refused, for a program limit,
+ * a device that refused the program or a kernel map update that failed,
+ * has none of its own (entries it would share with offloaded taps stay for
+ * those), and hooks attached only for it are detached again.
+ *
+ * 'reasons' must have room for 'n' pointers; if it is NULL, nothing is
+ * done (there would be no way to tell which taps are offloaded).  If
+ * 'ebpf' is NULL, or 'taps' is NULL while 'n' is not 0, every reasons[i]
+ * says so and nothing changes.  A tap whose src_ifindexes or dst_ifindexes
+ * is NULL with a nonzero count is refused with a reason. */
 void vtap_ebpf_set_group(struct vtap_ebpf *, uint64_t group,
                          const struct vtap_ebpf_tap *taps, size_t n,
                          char **reasons);
 
-/* Number of taps offloaded, all groups together. */
+/* Number of taps offloaded, all groups together (0 for NULL). */
 size_t vtap_ebpf_n_taps(const struct vtap_ebpf *);
 
 /* Gets the counters of offloaded tap 'owner'.  Returns false if it is not
- * offloaded. */
+ * offloaded, or if 'ebpf' or 'stats' is NULL. */
 bool vtap_ebpf_get_stats(const struct vtap_ebpf *, uint64_t owner,
                          struct vtap_ebpf_stats *);
 

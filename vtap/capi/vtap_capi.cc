@@ -57,6 +57,8 @@ struct vtap_plan {
     std::vector<size_t> ebpf_indexes;
 };
 
+using vtap::capi::call_or;
+using vtap::capi::call_void;
 using vtap::capi::error_for_exception;
 using vtap::capi::malloc_string;
 
@@ -65,7 +67,7 @@ extern "C" {
 const char *
 vtap_version(void)
 {
-    return "0.1.0";
+    return "0.1.0";             /* Nothing here can throw. */
 }
 
 char *
@@ -105,6 +107,7 @@ vtap_offload_from_string(const char *s, enum vtap_offload *offload)
         {"dpdk", VTAP_OFFLOAD_DPDK},
     };
 
+    /* Only C library calls here: nothing can throw. */
     if (!s) {
         return false;
     }
@@ -123,7 +126,7 @@ const char *
 vtap_offload_to_string(enum vtap_offload offload)
 {
     /* Read as an integer: C may pass a value outside the enum, and loading
-     * that as a C++ enum is undefined. */
+     * that as a C++ enum is undefined.  Nothing here can throw. */
     std::underlying_type_t<vtap_offload> raw;
     memcpy(&raw, &offload, sizeof raw);
     switch (raw) {
@@ -142,13 +145,15 @@ vtap_offload_to_string(enum vtap_offload offload)
 struct vtap_policy *
 vtap_policy_create(void)
 {
-    return new (std::nothrow) vtap_policy;
+    return call_or<vtap_policy *>(NULL, [] {
+        return new (std::nothrow) vtap_policy;
+    });
 }
 
 void
 vtap_policy_destroy(struct vtap_policy *policy)
 {
-    delete policy;
+    call_void([policy] { delete policy; });
 }
 
 char *
@@ -173,7 +178,9 @@ vtap_policy_add_tap(struct vtap_policy *policy,
 size_t
 vtap_policy_n_taps(const struct vtap_policy *policy)
 {
-    return policy ? policy->policy.n_taps() : 0;
+    return call_or<size_t>(0, [policy] {
+        return policy ? policy->policy.n_taps() : 0;
+    });
 }
 
 struct vtap_classifier *
@@ -192,34 +199,43 @@ vtap_policy_compile(const struct vtap_policy *policy)
 void
 vtap_classifier_destroy(struct vtap_classifier *cls)
 {
-    delete cls;
+    call_void([cls] { delete cls; });
 }
 
 size_t
 vtap_classifier_n_taps(const struct vtap_classifier *cls)
 {
-    return cls ? cls->classifier.n_taps() : 0;
+    return call_or<size_t>(0, [cls] {
+        return cls ? cls->classifier.n_taps() : 0;
+    });
 }
 
 const struct vtap_tap_info *
 vtap_classifier_tap(const struct vtap_classifier *cls, size_t n)
 {
-    return (cls && n < cls->classifier.n_taps()
-            ? &cls->classifier.tap(n)
-            : NULL);
+    return call_or<const vtap_tap_info *>(NULL, [cls, n] {
+        return (cls && n < cls->classifier.n_taps()
+                ? &cls->classifier.tap(n)
+                : NULL);
+    });
 }
 
 const struct vtap_tap_info *
 vtap_classifier_find_id(const struct vtap_classifier *cls, uint32_t id)
 {
-    return cls ? cls->classifier.find_id(id) : NULL;
+    return call_or<const vtap_tap_info *>(NULL, [cls, id] {
+        return cls ? cls->classifier.find_id(id) : NULL;
+    });
 }
 
 const struct vtap_tap_info *
 vtap_classifier_find_name(const struct vtap_classifier *cls,
                           const char *name)
 {
-    return cls && name ? cls->classifier.find_name(name) : NULL;
+    /* find_name() takes a std::string, whose allocation may throw. */
+    return call_or<const vtap_tap_info *>(NULL, [cls, name] {
+        return cls && name ? cls->classifier.find_name(name) : NULL;
+    });
 }
 
 size_t
@@ -229,21 +245,22 @@ vtap_classifier_lookup(const struct vtap_classifier *cls, uint32_t port,
                        struct vtap_flow_key *wc,
                        uint32_t *ids, size_t max_ids)
 {
-    if (!cls || !key) {
-        return 0;
-    }
-    if (!ids) {
-        max_ids = 0;
-    }
-    /* Classifier::lookup() is noexcept: nothing to catch. */
-    return cls->classifier.lookup(port, dir, *key, wc, ids, max_ids);
+    return call_or<size_t>(0, [&] {
+        if (!cls || !key) {
+            return size_t{0};
+        }
+        return cls->classifier.lookup(port, dir, *key, wc, ids,
+                                      ids ? max_ids : 0);
+    });
 }
 
 bool
 vtap_classifier_port_is_selected(const struct vtap_classifier *cls,
                                  uint32_t port, enum vtap_direction dir)
 {
-    return cls && cls->classifier.port_is_selected(port, dir);
+    return call_or(false, [&] {
+        return cls && cls->classifier.port_is_selected(port, dir);
+    });
 }
 
 const char *
@@ -264,15 +281,11 @@ vtap_backend_to_string(enum vtap_backend backend)
     return "unknown";
 }
 
-struct vtap_plan *
-vtap_plan_create(const struct vtap_policy *policy,
-                 const struct vtap_plan_env *env, char **errorp)
+/* Does the work of vtap_plan_create(), whose 'errorp' may be NULL. */
+static struct vtap_plan *
+plan_create(const struct vtap_policy *policy,
+            const struct vtap_plan_env *env, char **errorp)
 {
-    char *dummy;
-    if (!errorp) {
-        errorp = &dummy;
-    }
-    *errorp = NULL;
     if (!policy || !env || (env->n_ports && !env->ports)) {
         *errorp = malloc_string("plan: no policy or no ports given");
         return NULL;
@@ -306,6 +319,21 @@ vtap_plan_create(const struct vtap_policy *policy,
         *errorp = error_for_exception("plan: ");
         return NULL;
     }
+}
+
+struct vtap_plan *
+vtap_plan_create(const struct vtap_policy *policy,
+                 const struct vtap_plan_env *env, char **errorp)
+{
+    char *error = NULL;
+    struct vtap_plan *plan = plan_create(policy, env, &error);
+
+    if (errorp) {
+        *errorp = error;
+    } else {
+        free(error);
+    }
+    return plan;
 }
 
 void

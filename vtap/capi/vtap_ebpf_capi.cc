@@ -20,6 +20,7 @@
 
 #include "vtap/capi/vtap.h"
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@
 #include "vtap/backends/ebpf/ebpf_backend.h"
 #endif
 
+using vtap::capi::call_or;
+using vtap::capi::call_void;
 using vtap::capi::error_for_exception;
 using vtap::capi::malloc_string;
 
@@ -57,31 +60,35 @@ extern "C" {
 char *
 vtap_ebpf_unavailable(void)
 {
+    return call_or<char *>(NULL, [] {
 #if VTAP_HAVE_EBPF
-    return NULL;
+        return static_cast<char *>(NULL);
 #else
-    return malloc_string(kNotBuilt);
+        return malloc_string(kNotBuilt);
 #endif
+    });
 }
 
 char *
 vtap_ebpf_pin_dir(const char *rundir)
 {
-    try {
+    return call_or<char *>(NULL, [rundir] {
 #if VTAP_HAVE_EBPF
         return malloc_string(
             vtap::EbpfBackend::default_pin_dir(rundir ? rundir : ""));
 #else
+        (void) rundir;
         return malloc_string("");
 #endif
-    } catch (...) {
-        return NULL;
-    }
+    });
 }
 
 char *
 vtap_ebpf_remove_stale(const char *pin_dir)
 {
+    if (!pin_dir) {
+        return malloc_string("no pin directory given");
+    }
     try {
 #if VTAP_HAVE_EBPF
         std::string error = vtap::EbpfBackend::remove_stale(pin_dir);
@@ -98,85 +105,153 @@ struct vtap_ebpf *
 vtap_ebpf_create(const char *pin_dir, const char *attach_mode,
                  char **errorp)
 {
+    char *ignored = NULL;
+
+    /* A caller that does not want the error still must not crash us. */
+    if (!errorp) {
+        errorp = &ignored;
+    }
     *errorp = NULL;
+    struct vtap_ebpf *ebpf = NULL;
     try {
 #if VTAP_HAVE_EBPF
         using Mode = vtap::EbpfBackend::AttachMode;
         std::string mode_name = attach_mode ? attach_mode : "auto";
-        Mode mode;
+        Mode mode = Mode::kAuto;
         std::string error;
 
-        if (mode_name == "auto") {
-            mode = Mode::kAuto;
-        } else if (mode_name == "tcx") {
+        if (mode_name == "tcx") {
             mode = Mode::kTcx;
         } else if (mode_name == "clsact") {
             mode = Mode::kClsact;
-        } else {
+        } else if (mode_name != "auto") {
             *errorp = malloc_string("unknown TC attach mode \"" + mode_name
                                     + "\" (use auto, tcx or clsact)");
-            return NULL;
         }
-        auto backend = vtap::EbpfBackend::create(pin_dir ? pin_dir : "",
-                                                 mode, &error);
-        if (!backend) {
-            *errorp = malloc_string(error);
-            return NULL;
+        if (!*errorp) {
+            auto backend = vtap::EbpfBackend::create(pin_dir ? pin_dir : "",
+                                                     mode, &error);
+            if (!backend) {
+                *errorp = malloc_string(error);
+            } else {
+                ebpf = new vtap_ebpf{std::move(backend)};
+            }
         }
-        return new vtap_ebpf{std::move(backend)};
 #else
+        (void) pin_dir;
+        (void) attach_mode;
         *errorp = malloc_string(kNotBuilt);
-        return NULL;
 #endif
     } catch (...) {
         *errorp = error_for_exception("eBPF backend: ");
-        return NULL;
     }
+    free(ignored);
+    return ebpf;
 }
 
 void
 vtap_ebpf_destroy(struct vtap_ebpf *ebpf)
 {
-    delete ebpf;
+    call_void([ebpf] { delete ebpf; });
 }
+
+#if VTAP_HAVE_EBPF
+namespace {
+
+/* Copies 'in' into '*out'.  Returns "" or what is wrong with 'in'. */
+std::string
+tc_tap_from_c(const vtap_ebpf_tap &in, vtap::TcTap *out)
+{
+    if (in.n_src_ifindexes && !in.src_ifindexes) {
+        return "src_ifindexes: " + std::to_string(in.n_src_ifindexes)
+               + " devices but no array";
+    }
+    if (in.n_dst_ifindexes && !in.dst_ifindexes) {
+        return "dst_ifindexes: " + std::to_string(in.n_dst_ifindexes)
+               + " devices but no array";
+    }
+    out->owner = in.owner;
+    out->match = in.match;
+    if (in.n_src_ifindexes) {
+        out->src_ifindexes.assign(in.src_ifindexes,
+                                  in.src_ifindexes + in.n_src_ifindexes);
+    }
+    if (in.n_dst_ifindexes) {
+        out->dst_ifindexes.assign(in.dst_ifindexes,
+                                  in.dst_ifindexes + in.n_dst_ifindexes);
+    }
+    out->out_ifindex = in.out_ifindex;
+    out->output_vlan = in.output_vlan;
+    out->snaplen = in.snaplen;
+    out->sampling = in.sampling;
+    out->max_rate = in.max_rate;
+    return "";
+}
+
+}  // namespace
+#endif
 
 void
 vtap_ebpf_set_group(struct vtap_ebpf *ebpf, uint64_t group,
                     const struct vtap_ebpf_tap *taps, size_t n,
                     char **reasons)
 {
+    if (!reasons) {
+        /* Nowhere to say which taps are offloaded: change nothing. */
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        reasons[i] = NULL;
+    }
     try {
 #if VTAP_HAVE_EBPF
-        std::vector<vtap::TcTap> tc_taps(n);
+        std::string all_fail;
 
+        if (!ebpf) {
+            all_fail = "no eBPF backend given";
+        } else if (n && !taps) {
+            all_fail = std::to_string(n) + " taps but no array";
+        }
+        if (!all_fail.empty()) {
+            for (size_t i = 0; i < n; i++) {
+                reasons[i] = malloc_string(all_fail);
+            }
+            return;
+        }
+
+        /* Taps with bad arguments are left out of the group (so they make
+         * no copies) and say why. */
+        std::vector<vtap::TcTap> tc_taps;
+        std::vector<size_t> index;
+        std::vector<std::string> bad(n);
         for (size_t i = 0; i < n; i++) {
-            const vtap_ebpf_tap &in = taps[i];
-            vtap::TcTap &out = tc_taps[i];
+            vtap::TcTap tap;
 
-            out.owner = in.owner;
-            out.match = in.match;
-            out.src_ifindexes.assign(in.src_ifindexes,
-                                     in.src_ifindexes + in.n_src_ifindexes);
-            out.dst_ifindexes.assign(in.dst_ifindexes,
-                                     in.dst_ifindexes + in.n_dst_ifindexes);
-            out.out_ifindex = in.out_ifindex;
-            out.output_vlan = in.output_vlan;
-            out.snaplen = in.snaplen;
-            out.sampling = in.sampling;
-            out.max_rate = in.max_rate;
+            bad[i] = tc_tap_from_c(taps[i], &tap);
+            if (bad[i].empty()) {
+                tc_taps.push_back(std::move(tap));
+                index.push_back(i);
+            }
         }
         std::vector<std::string> result = ebpf->backend->set_group(group,
                                                                    tc_taps);
+        for (size_t j = 0; j < index.size(); j++) {
+            bad[index[j]] = result[j];
+        }
         for (size_t i = 0; i < n; i++) {
-            reasons[i] = result[i].empty() ? NULL : malloc_string(result[i]);
+            reasons[i] = bad[i].empty() ? NULL : malloc_string(bad[i]);
         }
 #else
+        (void) ebpf;
+        (void) group;
+        (void) taps;
         for (size_t i = 0; i < n; i++) {
             reasons[i] = malloc_string(kNotBuilt);
         }
 #endif
     } catch (...) {
         for (size_t i = 0; i < n; i++) {
+            free(reasons[i]);
             reasons[i] = error_for_exception("eBPF backend: ");
         }
     }
@@ -185,32 +260,40 @@ vtap_ebpf_set_group(struct vtap_ebpf *ebpf, uint64_t group,
 size_t
 vtap_ebpf_n_taps(const struct vtap_ebpf *ebpf)
 {
+    return call_or<size_t>(0, [ebpf] {
 #if VTAP_HAVE_EBPF
-    return ebpf ? ebpf->backend->n_taps() : 0;
+        return ebpf ? ebpf->backend->n_taps() : 0;
 #else
-    return 0;
+        (void) ebpf;
+        return size_t{0};
 #endif
+    });
 }
 
 bool
 vtap_ebpf_get_stats(const struct vtap_ebpf *ebpf, uint64_t owner,
                     struct vtap_ebpf_stats *stats)
 {
+    return call_or(false, [&] {
 #if VTAP_HAVE_EBPF
-    vtap_tc_stats tc;
+        vtap_tc_stats tc;
 
-    if (!ebpf || !ebpf->backend->get_stats(owner, &tc)) {
-        return false;
-    }
-    stats->packets = tc.packets;
-    stats->bytes = tc.bytes;
-    stats->failed = tc.failed;
-    stats->sampled_out = tc.sampled_out;
-    stats->rate_limited = tc.rate_limited;
-    return true;
+        if (!ebpf || !stats || !ebpf->backend->get_stats(owner, &tc)) {
+            return false;
+        }
+        stats->packets = tc.packets;
+        stats->bytes = tc.bytes;
+        stats->failed = tc.failed;
+        stats->sampled_out = tc.sampled_out;
+        stats->rate_limited = tc.rate_limited;
+        return true;
 #else
-    return false;
+        (void) ebpf;
+        (void) owner;
+        (void) stats;
+        return false;
 #endif
+    });
 }
 
 }  // extern "C"

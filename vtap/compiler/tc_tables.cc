@@ -103,9 +103,10 @@ tc_tap_entry(const TcTap &tap)
     }
     if (tap.max_rate) {
         entry.rate_per_sec = tap.max_rate;
-        /* A bucket of a tenth of a second (at least one copy), so that a
-         * burst cannot exceed the rate by much over any second. */
-        entry.burst = tap.max_rate / 10 ? tap.max_rate / 10 : 1;
+        /* A bucket of one second's worth of copies, like the native
+         * backend's datapath meter (burst_size = rate), so that a tap
+         * copies the same bursts whichever backend makes its copies. */
+        entry.burst = tap.max_rate;
     }
     if (tap.output_vlan || tap.snaplen) {
         entry.flags |= VTAP_TC_TAP_EDIT_COPY;

@@ -139,6 +139,100 @@ TEST(CApi, NullSafety)
     vtap_policy_destroy(policy);
 }
 
+/* The rest of the ABI with NULL and bad arguments: each fails the way it
+ * reports failures, none crashes. */
+TEST(CApi, NullSafetyOfEveryEntryPoint)
+{
+    EXPECT_STREQ(vtap_version(), "0.1.0");
+    struct vtap_match match;
+    EXPECT_NE(take(vtap_match_parse("tcp", NULL)), "<null>");
+    EXPECT_EQ(take(vtap_match_parse(NULL, &match)), "<null>");
+    EXPECT_EQ(take(vtap_match_format(NULL)), "");
+    EXPECT_FALSE(vtap_offload_from_string(NULL, NULL));
+    EXPECT_TRUE(vtap_offload_from_string("ebpf", NULL));
+    EXPECT_STREQ(vtap_offload_to_string(static_cast<vtap_offload>(77)),
+                 "unknown");
+    EXPECT_EQ(vtap_classifier_lookup(NULL, 1, VTAP_DIR_INGRESS, NULL, NULL,
+                                     NULL, 5), 0u);
+
+    /* A configuration with counts but no arrays. */
+    struct vtap_policy *policy = vtap_policy_create();
+    ASSERT_NE(policy, nullptr);
+    uint32_t out[] = {9};
+    struct vtap_tap_config cfg = config("x", 1, NULL, 3, NULL, out, 1);
+    EXPECT_NE(take(vtap_policy_add_tap(policy, &cfg)), "<null>");
+    cfg = config("x", 1, NULL, 0, NULL, NULL, 1);
+    EXPECT_NE(take(vtap_policy_add_tap(policy, &cfg)), "<null>");
+    cfg = config(NULL, 1, NULL, 0, NULL, out, 1);
+    EXPECT_NE(take(vtap_policy_add_tap(policy, &cfg)), "<null>");
+    EXPECT_EQ(vtap_policy_n_taps(policy), 0u);
+
+    /* A bad direction selects nothing. */
+    cfg = config("x", 1, NULL, 0, NULL, out, 1);
+    cfg.select_all = true;
+    ASSERT_EQ(take(vtap_policy_add_tap(policy, &cfg)), "<null>");
+    struct vtap_classifier *cls = vtap_policy_compile(policy);
+    ASSERT_NE(cls, nullptr);
+    struct vtap_flow_key key;
+    memset(&key, 0, sizeof key);
+    uint32_t ids[1];
+    EXPECT_EQ(vtap_classifier_lookup(cls, 1, static_cast<vtap_direction>(9),
+                                     &key, NULL, ids, 1), 0u);
+    EXPECT_FALSE(vtap_classifier_port_is_selected(
+                     cls, 1, static_cast<vtap_direction>(0)));
+    EXPECT_EQ(vtap_classifier_lookup(cls, 1, VTAP_DIR_INGRESS, &key, NULL,
+                                     NULL, 5), 1u);
+    vtap_classifier_destroy(cls);
+    vtap_policy_destroy(policy);
+}
+
+TEST(CApi, EbpfNullSafety)
+{
+    free(vtap_ebpf_unavailable());
+    EXPECT_NE(take(vtap_ebpf_pin_dir(NULL)), "<null>");
+    EXPECT_EQ(take(vtap_ebpf_remove_stale(NULL)), "no pin directory given");
+    vtap_ebpf_destroy(NULL);
+    EXPECT_EQ(vtap_ebpf_n_taps(NULL), 0u);
+
+    struct vtap_ebpf_stats stats;
+    EXPECT_FALSE(vtap_ebpf_get_stats(NULL, 1, &stats));
+    EXPECT_FALSE(vtap_ebpf_get_stats(NULL, 1, NULL));
+
+    /* No backend: every tap says so. */
+    struct vtap_ebpf_tap tap;
+    memset(&tap, 0, sizeof tap);
+    char *reasons[2] = {NULL, NULL};
+    struct vtap_ebpf_tap taps[2] = {tap, tap};
+    vtap_ebpf_set_group(NULL, 1, taps, 2, reasons);
+    EXPECT_NE(take(reasons[0]), "<null>");
+    EXPECT_NE(take(reasons[1]), "<null>");
+    vtap_ebpf_set_group(NULL, 1, taps, 2, NULL);   /* Must not crash. */
+
+    /* A bad attach mode, with and without a place for the error. */
+    char *error = NULL;
+    EXPECT_EQ(vtap_ebpf_create(NULL, "bogus", &error), nullptr);
+    EXPECT_NE(take(error), "<null>");
+    EXPECT_EQ(vtap_ebpf_create(NULL, "bogus", NULL), nullptr);
+
+    /* With a real backend (root only): bad arrays are refused per tap. */
+    struct vtap_ebpf *ebpf = vtap_ebpf_create(NULL, "auto", &error);
+    if (!ebpf) {
+        free(error);
+        GTEST_SKIP() << "no eBPF backend here (not root?)";
+    }
+    vtap_ebpf_set_group(ebpf, 1, NULL, 2, reasons);
+    EXPECT_NE(take(reasons[0]), "<null>");
+    EXPECT_NE(take(reasons[1]), "<null>");
+    taps[0].n_src_ifindexes = 2;    /* No array. */
+    taps[1].n_dst_ifindexes = 1;    /* No array. */
+    vtap_ebpf_set_group(ebpf, 1, taps, 2, reasons);
+    EXPECT_NE(take(reasons[0]).find("src_ifindexes"), std::string::npos);
+    EXPECT_NE(take(reasons[1]).find("dst_ifindexes"), std::string::npos);
+    EXPECT_EQ(vtap_ebpf_n_taps(ebpf), 0u);
+    EXPECT_FALSE(vtap_ebpf_get_stats(ebpf, 0, NULL));
+    vtap_ebpf_destroy(ebpf);
+}
+
 TEST(CApi, PolicyErrors)
 {
     struct vtap_policy *policy = vtap_policy_create();

@@ -73,7 +73,8 @@ namespace {
     X(vtap_tc_stats, failed)                    \
     X(vtap_tc_stats, sampled_out)               \
     X(vtap_tc_stats, rate_limited)              \
-    X(vtap_tc_attachment, mode)
+    X(vtap_tc_attachment, mode)                 \
+    X(vtap_tc_attachment, flags)
 
 #define VTAP_SHARED_STRUCTS(X)                  \
     X(vtap_flow_key)                            \

@@ -26,6 +26,10 @@
 #include <string>
 #include <vector>
 
+#include <errno.h>
+#include <cstring>
+#include <cstdlib>
+
 #include <bpf/bpf.h>
 
 #include "vtap/policy/match.h"
@@ -106,6 +110,22 @@ protected:
             return UINT32_MAX;
         }
         return count;
+    }
+
+    /* The mark that the select stage gives the copies of 'owner'. */
+    uint32_t copy_mark(uint64_t owner)
+    {
+        uint32_t slot = 0;
+        EXPECT_TRUE(tester_->backend().slot_of(owner, &slot));
+        return VTAP_TC_MARK(tester_->mark_magic(), slot);
+    }
+
+    /* A UDP packet long enough for a snaplen to cut. */
+    static Bytes long_packet()
+    {
+        PacketSpec spec;
+        spec.payload = 100;
+        return make_packet(spec);
     }
 
     EbpfTester *tester_ = nullptr;
@@ -399,6 +419,53 @@ TEST_F(EbpfProgram, EditStageClearsMark)
     EXPECT_EQ(r.mark, 0x55u);
 }
 
+/* Other users (Calico, Cilium, iptables setups) set the high bits of
+ * skb->mark: an original that carries our magic by chance, on a selected
+ * egress, is an original to select, never a copy to edit. */
+TEST_F(EbpfProgram, OriginalWithMagicMarkOnSelectedEgressIsUnmodified)
+{
+    TcTap t = tap(1, "udp", "", "sel1");
+    t.output_vlan = 42;
+    t.snaplen = 30;
+    set({t});
+    uint32_t mark = copy_mark(1);
+    Bytes packet = long_packet();
+
+    RunResult r = tester_->run_egress("sel1", packet, mark);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(r.packet, packet) << "no tag pushed, no tail trimmed";
+    EXPECT_EQ(r.mark, mark) << "the other user's mark is kept";
+
+    /* And it is selected like any original: one edited copy. */
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].vlan_tci, 0x1000 | 42);
+    EXPECT_EQ(copies[0].data.size(), 30u);
+
+    /* On another tap's output device, the slot is not that device's tap:
+     * not a copy either. */
+    r = tester_->run_egress("mon1", packet, mark);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(r.mark, mark);
+}
+
+/* A tap that does not edit its copies never has marked copies, so a
+ * magic mark naming it on its output device is an original too. */
+TEST_F(EbpfProgram, MagicMarkOfTapWithoutEditIsNotACopy)
+{
+    set({tap(1, "udp", "sel0"), [this] {
+             TcTap t = tap(2, "udp", "sel1", "", "mon1");
+             t.snaplen = 30;
+             return t;
+         }()});
+    uint32_t mark = copy_mark(1);
+    Bytes packet = long_packet();
+
+    RunResult r = tester_->run_egress("mon0", packet, mark);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(r.mark, mark);
+}
+
 TEST_F(EbpfProgram, SamplingWithinBounds)
 {
     TcTap t = tap(1, "udp", "sel0");
@@ -422,7 +489,7 @@ TEST_F(EbpfProgram, SamplingWithinBounds)
 TEST_F(EbpfProgram, MaxRateCountsWhatItHoldsBack)
 {
     TcTap t = tap(1, "udp", "sel0");
-    t.max_rate = 10;            /* Bucket of 1 copy, refilled each 0.1 s. */
+    t.max_rate = 10;            /* Bucket of 10 copies (one second's). */
     set({t});
     Bytes packet = make_packet(PacketSpec());
 
@@ -431,8 +498,8 @@ TEST_F(EbpfProgram, MaxRateCountsWhatItHoldsBack)
     }
     vtap_tc_stats s = tester_->stats(1);
     EXPECT_EQ(s.packets + s.rate_limited, 100u);
-    EXPECT_GE(s.packets, 1u);
-    EXPECT_LE(s.packets, 3u) << "100 packets in well under 0.2 s";
+    EXPECT_GE(s.packets, 10u) << "the bucket starts full";
+    EXPECT_LE(s.packets, 12u) << "100 packets in well under 0.2 s";
     EXPECT_EQ(tester_->captured("mon0p").size(), s.packets);
 }
 
@@ -509,6 +576,273 @@ TEST_F(EbpfProgram, OutputCannotBeSelected)
     EXPECT_EQ(reasons[0], "");
     EXPECT_NE(reasons[1].find("output device of an offloaded tap"),
               std::string::npos) << reasons[1];
+}
+
+/* Counters and token buckets belong to the owner (for ovs-vswitchd, one
+ * incarnation of a Tap row), not to the tap's id: a row deleted and
+ * created again with id 7 in one transaction gets a new owner and starts
+ * from zero and a full bucket; an owner kept across set_group keeps both. */
+TEST_F(EbpfProgram, CountersAndBucketBelongToTheOwner)
+{
+    const uint64_t a = uint64_t{1} << 32 | 7, b = uint64_t{2} << 32 | 7;
+    TcTap t = tap(a, "udp", "sel0");
+    t.max_rate = 5;
+    set({t});
+    Bytes packet = make_packet(PacketSpec());
+    for (int i = 0; i < 8; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    vtap_tc_stats s = tester_->stats(a);
+    EXPECT_EQ(s.packets, 5u);
+    EXPECT_EQ(s.rate_limited, 3u);
+
+    /* The same owner, a delivery setting changed: counts and the empty
+     * bucket stay. */
+    t.snaplen = 64;
+    set({t});
+    tester_->run_ingress("sel0", packet);
+    s = tester_->stats(a);
+    EXPECT_EQ(s.packets, 5u);
+    EXPECT_EQ(s.rate_limited, 4u);
+
+    /* A new owner with the same id replaces it: zero, full bucket. */
+    t.owner = b;
+    set({t});
+    uint32_t slot;
+    EXPECT_FALSE(tester_->backend().slot_of(a, &slot));
+    s = tester_->stats(b);
+    EXPECT_EQ(s.packets, 0u);
+    EXPECT_EQ(s.rate_limited, 0u);
+    for (int i = 0; i < 5; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    s = tester_->stats(b);
+    EXPECT_EQ(s.packets, 5u) << "the new owner's bucket starts full";
+    EXPECT_EQ(s.rate_limited, 0u);
+    tester_->captured("mon0p");
+}
+
+/* Entries in a kernel hash map. */
+size_t
+map_entries(int fd, size_t key_size)
+{
+    std::vector<uint8_t> key(key_size), next(key_size);
+    size_t n = 0;
+    void *prev = nullptr;
+
+    while (!bpf_map_get_next_key(fd, prev, next.data())) {
+        key = next;
+        prev = key.data();
+        n++;
+    }
+    return n;
+}
+
+/* Every map update or delete the backend makes can fail; whichever does,
+ * each tap is either offloaded with everything it needs (it copies) or
+ * refused with the kernel's error and has nothing of its own (no copies,
+ * no rule, no hook attached for it alone). */
+TEST_F(EbpfProgram, EveryMapFailureReachesTheTapsReason)
+{
+    TcTap udp = tap(1, "udp", "sel0");
+    TcTap tcp = tap(2, "tcp", "sel1", "", "mon1");
+    tcp.snaplen = 40;           /* Needs mon1's egress too. */
+    PacketSpec u, t;
+    t.proto = 6;
+    EbpfBackend &backend = tester_->backend();
+    int rules_fd = backend.map_fd("vtap_rules");
+    bool failed_some = false;
+
+    for (int n = 1; ; n++) {
+        backend.fail_map_op(n, -ENOSPC);
+        std::vector<std::string> reasons = tester_->set_taps({udp, tcp});
+        backend.fail_map_op(0, 0);
+        ASSERT_EQ(reasons.size(), 2u);
+        if (reasons[0].empty() && reasons[1].empty()) {
+            EXPECT_GT(n, 4) << "an update was not made or not checked";
+            break;
+        }
+        failed_some = true;
+        SCOPED_TRACE("map operation " + std::to_string(n) + " failed: "
+                     + reasons[0] + " / " + reasons[1]);
+
+        size_t rules = 0;
+        std::set<TcHook> hooks;
+        for (int i = 0; i < 2; i++) {
+            const TcTap &x = i ? tcp : udp;
+            uint32_t slot;
+            if (!reasons[i].empty()) {
+                EXPECT_NE(reasons[i].find(strerror(ENOSPC)),
+                          std::string::npos) << reasons[i];
+                EXPECT_FALSE(backend.slot_of(x.owner, &slot));
+                continue;
+            }
+            EXPECT_TRUE(backend.slot_of(x.owner, &slot));
+            rules++;
+            hooks.insert({x.src_ifindexes[0], VTAP_TC_INGRESS});
+            if (x.snaplen) {
+                hooks.insert({x.out_ifindex, VTAP_TC_EGRESS});
+            }
+        }
+        EXPECT_EQ(map_entries(rules_fd, sizeof(vtap_tc_rule_key)), rules);
+        EXPECT_EQ(backend.attached(), hooks);
+
+        /* What the taps do, for real. */
+        tester_->run_ingress("sel0", make_packet(u));
+        EXPECT_EQ(tester_->captured("mon0p").size(),
+                  reasons[0].empty() ? 1u : 0u);
+        tester_->run_ingress("sel1", make_packet(t));
+        EXPECT_EQ(tester_->captured("mon1p").size(),
+                  reasons[1].empty() ? 1u : 0u);
+
+        /* Back to nothing, and everything goes. */
+        for (const std::string &r : tester_->set_taps({})) {
+            EXPECT_EQ(r, "");
+        }
+        EXPECT_EQ(map_entries(rules_fd, sizeof(vtap_tc_rule_key)), 0u);
+        EXPECT_EQ(map_entries(backend.map_fd("vtap_hooks"),
+                              sizeof(vtap_tc_hook_key)), 0u);
+        EXPECT_TRUE(backend.attached().empty());
+        ASSERT_LT(n, 100);
+    }
+    EXPECT_TRUE(failed_some);
+}
+
+/* A real kernel failure: 'vtap_hooks' is full (of entries that are not
+ * ours), so the tap's hook cannot go in. */
+TEST_F(EbpfProgram, FullHookMapRefusesTheTap)
+{
+    int fd = tester_->backend().map_fd("vtap_hooks");
+    vtap_tc_hook junk{};
+    uint32_t filled = 0;
+    for (uint32_t i = 0; i < VTAP_TC_MAX_HOOKS + 10; i++) {
+        vtap_tc_hook_key key{1000000 + i, VTAP_TC_INGRESS};
+        filled += !bpf_map_update_elem(fd, &key, &junk, BPF_NOEXIST);
+    }
+    ASSERT_EQ(filled, static_cast<uint32_t>(VTAP_TC_MAX_HOOKS));
+
+    std::vector<std::string> reasons = tester_->set_taps(
+        {tap(1, "udp", "sel0")});
+    for (uint32_t i = 0; i < VTAP_TC_MAX_HOOKS; i++) {
+        vtap_tc_hook_key key{1000000 + i, VTAP_TC_INGRESS};
+        bpf_map_delete_elem(fd, &key);
+    }
+    ASSERT_EQ(reasons.size(), 1u);
+    EXPECT_NE(reasons[0].find("vtap_hooks"), std::string::npos)
+        << reasons[0];
+    EXPECT_TRUE(tester_->backend().attached().empty())
+        << "the refused tap's hook stays attached";
+    EXPECT_EQ(map_entries(tester_->backend().map_fd("vtap_rules"),
+                          sizeof(vtap_tc_rule_key)), 0u);
+    EXPECT_EQ(copies_at_ingress(make_packet(PacketSpec())), 0u);
+
+    /* Room again: the same taps go in. */
+    set({tap(1, "udp", "sel0")});
+    EXPECT_EQ(copies_at_ingress(make_packet(PacketSpec())), 1u);
+}
+
+/* Each bridge is a group.  A change to one group never takes room from
+ * taps that another group has offloaded (that group's status would go on
+ * saying "ebpf" while its tap copies nothing): the taps already there stay,
+ * the newcomer is refused, and gets in once there is room. */
+TEST_F(EbpfProgram, OtherGroupsKeepTheirOffloadedTaps)
+{
+    EbpfBackend &backend = tester_->backend();
+    std::vector<TcTap> full;
+    for (int i = 1; i <= VTAP_TC_MAX_MASKS_PER_HOOK; i++) {
+        full.push_back(tap(100 + i, "ip,nw_dst=0.0.0.0/" + std::to_string(i),
+                           "sel0"));
+    }
+    for (const std::string &reason : backend.set_group(2, full)) {
+        ASSERT_EQ(reason, "");
+    }
+
+    /* Group 1 comes first in the backend's own order, and wants a
+     * seventeenth match shape on the same hook. */
+    std::vector<std::string> reasons = backend.set_group(
+        1, {tap(1, "udp", "sel0")});
+    ASSERT_EQ(reasons.size(), 1u);
+    EXPECT_NE(reasons[0].find("distinct match shapes"), std::string::npos)
+        << reasons[0];
+    vtap_tc_stats stats;
+    for (const TcTap &t : full) {
+        EXPECT_TRUE(backend.get_stats(t.owner, &stats)) << t.owner;
+    }
+
+    full.pop_back();
+    for (const std::string &reason : backend.set_group(2, full)) {
+        ASSERT_EQ(reason, "");
+    }
+    reasons = backend.set_group(1, {tap(1, "udp", "sel0")});
+    EXPECT_EQ(reasons[0], "");
+    EXPECT_TRUE(backend.get_stats(1, &stats));
+
+    backend.set_group(1, {});
+    backend.set_group(2, {});
+}
+
+/* The attachment record is what lets a restarted ovs-vswitchd remove
+ * clsact filters: no record, no attachment. */
+TEST_F(EbpfProgram, FailedAttachmentRecordDetaches)
+{
+    EbpfBackend &backend = tester_->backend();
+
+    backend.fail_map_op(1, -ENOMEM);    /* The first write is the record. */
+    std::vector<std::string> reasons = tester_->set_taps(
+        {tap(1, "udp", "sel0"), tap(2, "tcp", "sel1", "", "mon1")});
+    backend.fail_map_op(0, 0);
+    ASSERT_EQ(reasons.size(), 2u);
+    EXPECT_NE(reasons[0].find("recording the attachment"),
+              std::string::npos) << reasons[0];
+    EXPECT_EQ(reasons[1], "");
+    std::set<TcHook> want = {{EbpfTester::ifindex("sel1"), VTAP_TC_INGRESS}};
+    EXPECT_EQ(backend.attached(), want);
+    EXPECT_EQ(tcx_programs("sel0", VTAP_TC_INGRESS), 0u);
+}
+
+/* Whether 'dev' has a clsact qdisc. */
+bool
+has_clsact(const std::string &dev)
+{
+    std::string cmd = "tc qdisc show dev " + dev + " | grep -q clsact";
+    return system(cmd.c_str()) == 0;
+}
+
+/* In clsact mode, a qdisc that the backend created goes with its last
+ * filter on the device; one that was there before stays. */
+TEST_F(EbpfProgram, ClsactQdiscRemovedOnlyIfCreated)
+{
+    std::string error;
+    auto backend = EbpfBackend::create(
+        "", EbpfBackend::AttachMode::kClsact, &error);
+    ASSERT_TRUE(backend) << error;
+    ASSERT_FALSE(has_clsact("sel0"));
+
+    TcTap in = tap(1, "udp", "sel0");
+    TcTap out = tap(2, "udp", "", "sel0", "mon1");
+    for (const std::string &r : backend->set_group(1, {in, out})) {
+        ASSERT_EQ(r, "");
+    }
+    EXPECT_TRUE(has_clsact("sel0"));
+    /* One direction left: the qdisc holds its filter. */
+    backend->set_group(1, {out});
+    EXPECT_TRUE(has_clsact("sel0"));
+    backend->set_group(1, {});
+    EXPECT_FALSE(has_clsact("sel0")) << "created by the backend, not removed";
+
+    /* Someone else's qdisc stays, with the backend's filters gone. */
+    ASSERT_EQ(system("tc qdisc add dev sel0 clsact"), 0);
+    backend->set_group(1, {in});
+    EXPECT_EQ(backend->attached().size(), 1u);
+    backend->set_group(1, {});
+    EXPECT_TRUE(has_clsact("sel0")) << "a qdisc that existed was removed";
+    system("tc qdisc del dev sel0 clsact");
+
+    /* And destroying the backend removes the qdisc it created. */
+    backend->set_group(1, {in});
+    EXPECT_TRUE(has_clsact("sel0"));
+    backend.reset();
+    EXPECT_FALSE(has_clsact("sel0"));
 }
 
 }  // namespace

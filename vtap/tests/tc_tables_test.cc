@@ -113,7 +113,11 @@ TEST(TcTables, DeliveryEntry)
     vtap_tc_tap entry = tc_tap_entry(t);
     EXPECT_EQ(entry.sample_threshold, 1u << 30);
     EXPECT_EQ(entry.rate_per_sec, 1000u);
-    EXPECT_EQ(entry.burst, 100u);
+    /* One second's worth, as the native backend's meter. */
+    EXPECT_EQ(entry.burst, 1000u);
+    t.max_rate = 1;
+    EXPECT_EQ(tc_tap_entry(t).burst, 1u);
+    t.max_rate = 1000;
     EXPECT_EQ(entry.flags, 0);
 
     t.snaplen = 64;

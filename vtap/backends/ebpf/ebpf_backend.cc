@@ -26,6 +26,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <vector>
@@ -127,6 +128,17 @@ detach_clsact(uint32_t ifindex, uint32_t direction)
     return bpf_tc_detach(&hook, &opts);
 }
 
+/* Removes the clsact qdisc of 'ifindex', with every filter still on it. */
+int
+destroy_clsact(uint32_t ifindex)
+{
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(ifindex),
+                .attach_point = static_cast<bpf_tc_attach_point>(
+                    BPF_TC_INGRESS | BPF_TC_EGRESS));
+
+    return bpf_tc_hook_destroy(&hook);
+}
+
 uint32_t
 random_magic()
 {
@@ -181,6 +193,8 @@ EbpfBackend::remove_stale(const std::string &pin_dir)
         vtap_tc_hook_key key, next;
         vtap_tc_hook_key *prev = nullptr;
 
+        std::set<uint32_t> created, kept;
+
         while (!bpf_map_get_next_key(fd, prev, &next)) {
             vtap_tc_attachment attachment;
 
@@ -193,10 +207,22 @@ EbpfBackend::remove_stale(const std::string &pin_dir)
                     error = "removing the clsact filter on ifindex "
                             + std::to_string(key.ifindex) + ": "
                             + errno_string(r);
+                    kept.insert(key.ifindex);
+                }
+                if (attachment.flags & VTAP_TC_ATTACH_F_CREATED_QDISC) {
+                    created.insert(key.ifindex);
                 }
             }
         }
         close(fd);
+
+        /* Qdiscs that the earlier process created, once its filters are
+         * gone; never one that was there before it. */
+        for (uint32_t ifindex : created) {
+            if (!kept.count(ifindex)) {
+                destroy_clsact(ifindex);
+            }
+        }
     }
 
     while (struct dirent *de = readdir(dir)) {
@@ -393,9 +419,13 @@ EbpfBackend::attach(const TcHook &hook)
             return "creating a clsact qdisc on " + hook_name(hook) + ": "
                    + errno_string(r);
         }
-        attachment.created_qdisc = !r;
+        if (!r) {
+            created_qdiscs_.insert(hook.ifindex);
+        }
+        attachment.created_qdisc = created_qdiscs_.count(hook.ifindex);
         r = bpf_tc_attach(&tc_hook, &opts);
         if (r) {
+            remove_created_qdisc(hook.ifindex);
             return "attaching the TC program to " + hook_name(hook)
                    + " with clsact: " + errno_string(r)
                    + (tcx_error.empty() ? "" : " (TCX: " + tcx_error + ")");
@@ -403,12 +433,46 @@ EbpfBackend::attach(const TcHook &hook)
         attachment.mode = VTAP_TC_ATTACH_CLSACT;
     }
 
+    /* Without its record, a clsact filter would outlive a crash of this
+     * process unnoticed: no record, no attachment. */
     vtap_tc_hook_key key{hook.ifindex, hook.direction};
-    vtap_tc_attachment record{attachment.mode, 0};
-    bpf_map__update_elem(skel_->maps.vtap_attachments, &key, sizeof key,
-                         &record, sizeof record, BPF_ANY);
+    vtap_tc_attachment record{attachment.mode,
+                              attachment.created_qdisc
+                              ? VTAP_TC_ATTACH_F_CREATED_QDISC : 0u};
+    int r = map_update(skel_->maps.vtap_attachments, &key, sizeof key,
+                       &record, sizeof record, BPF_ANY);
+    if (r) {
+        if (attachment.mode == VTAP_TC_ATTACH_TCX) {
+            bpf_link_detach(attachment.link_fd);
+            close(attachment.link_fd);
+        } else {
+            detach_clsact(hook.ifindex, hook.direction);
+            remove_created_qdisc(hook.ifindex);
+        }
+        return "recording the attachment to " + hook_name(hook) + ": "
+               + errno_string(r);
+    }
     attachments_[hook] = attachment;
     return "";
+}
+
+void
+EbpfBackend::remove_created_qdisc(uint32_t ifindex)
+{
+    if (!created_qdiscs_.count(ifindex)) {
+        return;
+    }
+    for (const auto &entry : attachments_) {
+        if (entry.first.ifindex == ifindex
+            && entry.second.mode == VTAP_TC_ATTACH_CLSACT) {
+            return;             /* Still holds a filter of ours. */
+        }
+    }
+    /* We created it, so nobody had filters there before us.  (Filters that
+     * another user added to it since go with it, as they would if the
+     * device went away.)  The device may be gone already. */
+    destroy_clsact(ifindex);
+    created_qdiscs_.erase(ifindex);
 }
 
 void
@@ -426,31 +490,97 @@ EbpfBackend::detach(const TcHook &hook)
         /* The device may be gone already, taking the filter with it. */
         detach_clsact(hook.ifindex, hook.direction);
     }
+    bool clsact = it->second.mode == VTAP_TC_ATTACH_CLSACT;
     vtap_tc_hook_key key{hook.ifindex, hook.direction};
     bpf_map__delete_elem(skel_->maps.vtap_attachments, &key, sizeof key, 0);
     attachments_.erase(it);
+    if (clsact) {
+        remove_created_qdisc(hook.ifindex);
+    }
 }
 
-void
+int
+EbpfBackend::map_update(struct bpf_map *map, const void *key,
+                        size_t key_size, const void *value,
+                        size_t value_size, uint64_t flags)
+{
+    if (fail_countdown_ > 0 && !--fail_countdown_) {
+        return fail_error_;
+    }
+    return bpf_map__update_elem(map, key, key_size, value, value_size,
+                                flags);
+}
+
+int
+EbpfBackend::map_delete(struct bpf_map *map, const void *key,
+                        size_t key_size)
+{
+    if (fail_countdown_ > 0 && !--fail_countdown_) {
+        return fail_error_;
+    }
+    return bpf_map__delete_elem(map, key, key_size, 0);
+}
+
+std::string
 EbpfBackend::reset_slot(uint32_t slot, const vtap_tc_tap &entry)
 {
     int ncpus = libbpf_num_possible_cpus();
     std::vector<vtap_tc_stats> zero(ncpus > 0 ? ncpus : 1);
 
-    bpf_map__update_elem(skel_->maps.vtap_stats, &slot, sizeof slot,
-                         zero.data(), zero.size() * sizeof zero[0], BPF_ANY);
+    int r = map_update(skel_->maps.vtap_stats, &slot, sizeof slot,
+                       zero.data(), zero.size() * sizeof zero[0], BPF_ANY);
+    if (r) {
+        return "zeroing the counters of TC slot " + std::to_string(slot)
+               + ": " + errno_string(r);
+    }
 
     /* A full bucket: the first 'burst' copies go out at once. */
     vtap_tc_rate rate{};
     rate.tokens = entry.burst * 1000000000ULL;
-    bpf_map__update_elem(skel_->maps.vtap_rates, &slot, sizeof slot,
-                         &rate, sizeof rate, BPF_ANY);
+    r = map_update(skel_->maps.vtap_rates, &slot, sizeof slot, &rate,
+                   sizeof rate, BPF_ANY);
+    if (r) {
+        return "resetting the token bucket of TC slot "
+               + std::to_string(slot) + ": " + errno_string(r);
+    }
+    return "";
 }
 
-void
-EbpfBackend::write_maps(const TcTables &want)
+/* Writes the difference between what the kernel maps hold ('*applied_',
+ * kept exact: each entry changes there only once the kernel took it) and
+ * 'want'.  Returns true if every entry that a tap of 'want' needs is in the
+ * kernel.  Otherwise returns false with '*error' and, in '*culprits', the
+ * slots of the taps that lack an entry: the caller leaves them out and
+ * tries again, which also takes back what they got in.  Removals that fail
+ * stay in '*applied_', to be tried again next time; they never fail a tap
+ * that stays. */
+bool
+EbpfBackend::write_maps(const TcTables &want, std::string *error,
+                        std::set<uint32_t> *culprits)
 {
-    const TcTables &have = *applied_;
+    TcTables &have = *applied_;
+    int r;
+
+    /* Slots of 'want' whose rules use 'mask_id' (or sit on 'hook'), that
+     * the current kernel entry does not serve yet. */
+    auto slots_using_mask = [&](uint16_t mask_id) {
+        std::set<uint32_t> slots;
+        for (const auto &entry : want.rules) {
+            if (TcTables::rule_key(entry.first).mask_id == mask_id) {
+                const vtap_tc_rule &rule = entry.second;
+                slots.insert(rule.slots, rule.slots + rule.n_taps);
+            }
+        }
+        return slots;
+    };
+    /* Records a failure; returns true if no tap of 'want' lacks the
+     * entry (nothing to refuse). */
+    auto fail = [&](const std::string &what, int err,
+                    std::set<uint32_t> slots) {
+        *error = what + ": " + errno_string(err);
+        *culprits = std::move(slots);
+        return culprits->empty();
+    };
 
     /* New and changed entries first, from the leaves (taps, masks, rules)
      * to the root (hooks), so that the program never finds a hook whose
@@ -460,9 +590,14 @@ EbpfBackend::write_maps(const TcTables &want)
         auto old = have.taps.find(entry.first);
         if (old == have.taps.end()
             || memcmp(&old->second, &entry.second, sizeof entry.second)) {
-            bpf_map__update_elem(skel_->maps.vtap_taps, &entry.first,
-                                 sizeof entry.first, &entry.second,
-                                 sizeof entry.second, BPF_ANY);
+            r = map_update(skel_->maps.vtap_taps, &entry.first,
+                           sizeof entry.first, &entry.second,
+                           sizeof entry.second, BPF_ANY);
+            if (r) {
+                fail("updating vtap_taps", r, {entry.first});
+                return false;
+            }
+            have.taps[entry.first] = entry.second;
         }
     }
     for (const auto &entry : want.masks) {
@@ -470,17 +605,42 @@ EbpfBackend::write_maps(const TcTables &want)
         auto old = have.masks.find(entry.first);
         if (old == have.masks.end()
             || memcmp(&old->second, &entry.second, sizeof entry.second)) {
-            bpf_map__update_elem(skel_->maps.vtap_masks, &id, sizeof id,
-                                 &entry.second, sizeof entry.second, BPF_ANY);
+            r = map_update(skel_->maps.vtap_masks, &id, sizeof id,
+                           &entry.second, sizeof entry.second, BPF_ANY);
+            if (r) {
+                if (!fail("updating vtap_masks", r,
+                          slots_using_mask(entry.first))) {
+                    return false;
+                }
+                continue;       /* No tap uses it (cannot happen). */
+            }
+            have.masks[entry.first] = entry.second;
         }
     }
     for (const auto &entry : want.rules) {
         auto old = have.rules.find(entry.first);
         if (old == have.rules.end()
             || memcmp(&old->second, &entry.second, sizeof entry.second)) {
-            bpf_map__update_elem(skel_->maps.vtap_rules, entry.first.data(),
-                                 entry.first.size(), &entry.second,
-                                 sizeof entry.second, BPF_ANY);
+            r = map_update(skel_->maps.vtap_rules, entry.first.data(),
+                           entry.first.size(), &entry.second,
+                           sizeof entry.second, BPF_ANY);
+            if (r) {
+                /* The taps the old entry (if any) already served still
+                 * have theirs; the others lack it. */
+                std::set<uint32_t> lacking(entry.second.slots,
+                                           entry.second.slots
+                                           + entry.second.n_taps);
+                if (old != have.rules.end()) {
+                    for (uint32_t i = 0; i < old->second.n_taps; i++) {
+                        lacking.erase(old->second.slots[i]);
+                    }
+                }
+                if (!fail("updating vtap_rules", r, lacking)) {
+                    return false;
+                }
+                continue;
+            }
+            have.rules[entry.first] = entry.second;
         }
     }
     for (const auto &entry : want.hooks) {
@@ -488,32 +648,82 @@ EbpfBackend::write_maps(const TcTables &want)
         vtap_tc_hook_key key{entry.first.ifindex, entry.first.direction};
         if (old == have.hooks.end()
             || memcmp(&old->second, &entry.second, sizeof entry.second)) {
-            bpf_map__update_elem(skel_->maps.vtap_hooks, &key, sizeof key,
-                                 &entry.second, sizeof entry.second,
-                                 BPF_ANY);
+            r = map_update(skel_->maps.vtap_hooks, &key, sizeof key,
+                           &entry.second, sizeof entry.second, BPF_ANY);
+            if (r) {
+                /* Taps whose mask the old entry (if any) lacks. */
+                std::set<uint32_t> lacking;
+                for (const auto &rule : want.rules) {
+                    vtap_tc_rule_key k = TcTables::rule_key(rule.first);
+                    bool served = false;
+                    if (k.ifindex != entry.first.ifindex
+                        || k.direction != entry.first.direction) {
+                        continue;
+                    }
+                    for (uint32_t i = 0; old != have.hooks.end()
+                                         && i < old->second.n_masks; i++) {
+                        served |= old->second.mask_ids[i] == k.mask_id;
+                    }
+                    if (!served) {
+                        lacking.insert(rule.second.slots,
+                                       rule.second.slots
+                                       + rule.second.n_taps);
+                    }
+                }
+                if (!fail("updating vtap_hooks", r, lacking)) {
+                    return false;
+                }
+                continue;
+            }
+            have.hooks[entry.first] = entry.second;
         }
     }
 
+    std::vector<TcHook> gone_hooks;
     for (const auto &entry : have.hooks) {
         if (!want.hooks.count(entry.first)) {
-            vtap_tc_hook_key key{entry.first.ifindex, entry.first.direction};
-            bpf_map__delete_elem(skel_->maps.vtap_hooks, &key, sizeof key, 0);
+            gone_hooks.push_back(entry.first);
         }
     }
+    for (const TcHook &hook : gone_hooks) {
+        vtap_tc_hook_key key{hook.ifindex, hook.direction};
+        r = map_delete(skel_->maps.vtap_hooks, &key, sizeof key);
+        if (!r || r == -ENOENT) {
+            have.hooks.erase(hook);
+        }
+    }
+    std::vector<std::string> gone_rules;
     for (const auto &entry : have.rules) {
         if (!want.rules.count(entry.first)) {
-            bpf_map__delete_elem(skel_->maps.vtap_rules, entry.first.data(),
-                                 entry.first.size(), 0);
+            gone_rules.push_back(entry.first);
         }
     }
+    for (const std::string &bytes : gone_rules) {
+        r = map_delete(skel_->maps.vtap_rules, bytes.data(), bytes.size());
+        if (!r || r == -ENOENT) {
+            have.rules.erase(bytes);
+        }
+    }
+    std::vector<uint32_t> gone_taps;
     for (const auto &entry : have.taps) {
         if (!want.taps.count(entry.first)) {
-            vtap_tc_tap unused{};
-            bpf_map__update_elem(skel_->maps.vtap_taps, &entry.first,
-                                 sizeof entry.first, &unused, sizeof unused,
-                                 BPF_ANY);
+            gone_taps.push_back(entry.first);
         }
     }
+    for (uint32_t slot : gone_taps) {
+        vtap_tc_tap unused{};
+        r = map_update(skel_->maps.vtap_taps, &slot, sizeof slot, &unused,
+                       sizeof unused, BPF_ANY);
+        if (!r) {
+            have.taps.erase(slot);
+        }
+    }
+    /* 'vtap_masks' is an array: unused ids need no write. */
+    for (auto it = have.masks.begin(); it != have.masks.end();) {
+        it = want.masks.count(it->first) ? std::next(it)
+                                         : have.masks.erase(it);
+    }
+    return true;
 }
 
 std::vector<std::string>
@@ -528,96 +738,169 @@ EbpfBackend::set_group(uint64_t group, const std::vector<TcTap> &taps)
         groups_[group] = taps;
     }
 
-    /* Compile, attach where needed; if a device refuses the program, leave
-     * out the taps that need it and compile again. */
+    /* Taps already offloaded, of any group, come first, and other groups'
+     * taps that are not offloaded stay so: a change to one group never
+     * takes room from another group's taps, nor gives it to them, since
+     * only this group's taps learn what became of them.  (The others are
+     * tried again when their own group is set.) */
+    std::vector<const TcTap *> order;
+    for (const auto &g : groups_) {
+        for (const TcTap &tap : g.second) {
+            if (slots_.count(tap.owner)) {
+                order.push_back(&tap);
+            }
+        }
+    }
+    auto own = groups_.find(group);
+    if (own != groups_.end()) {
+        for (const TcTap &tap : own->second) {
+            if (!slots_.count(tap.owner)) {
+                order.push_back(&tap);
+            }
+        }
+    }
+
+    /* Compile, attach where needed, reset new slots, write the maps.  Each
+     * step that fails names the taps it failed for; leave them out and
+     * start again (each round refuses at least one more tap, so this
+     * ends), so that every tap that stays has all it needs and the others
+     * have nothing of their own. */
     std::unique_ptr<TcTables> want;
     std::map<uint64_t, uint32_t> slots;
-    std::set<uint32_t> fresh_slots;
-    for (int attempt = 0; ; attempt++) {
+    for (;;) {
+        std::set<uint32_t> fresh_slots;
         want.reset(new TcTables(&mask_ids_));
         slots.clear();
-        fresh_slots.clear();
 
         std::set<uint32_t> free_slots = free_slots_;
         uint32_t next_slot = next_slot_;
-        for (const auto &g : groups_) {
-            for (const TcTap &tap : g.second) {
-                if (refused.count(tap.owner)) {
-                    continue;
-                }
-                uint32_t slot;
-                auto old = slots_.find(tap.owner);
-                if (old != slots_.end()) {
-                    slot = old->second;
-                } else if (!free_slots.empty()) {
-                    slot = *free_slots.begin();
+        for (const TcTap *tap_ : order) {
+            const TcTap &tap = *tap_;
+            if (refused.count(tap.owner)) {
+                continue;
+            }
+            uint32_t slot;
+            auto old = slots_.find(tap.owner);
+            if (old != slots_.end()) {
+                slot = old->second;
+            } else if (!free_slots.empty()) {
+                slot = *free_slots.begin();
+            } else {
+                slot = next_slot;
+            }
+            std::string reason = want->add_tap(tap, slot);
+            if (!reason.empty()) {
+                refused[tap.owner] = reason;
+                continue;
+            }
+            slots[tap.owner] = slot;
+            if (old == slots_.end()) {
+                fresh_slots.insert(slot);
+                if (!free_slots.empty() && slot == *free_slots.begin()) {
+                    free_slots.erase(free_slots.begin());
                 } else {
-                    slot = next_slot;
-                }
-                std::string reason = want->add_tap(tap, slot);
-                if (!reason.empty()) {
-                    refused[tap.owner] = reason;
-                    continue;
-                }
-                slots[tap.owner] = slot;
-                if (old == slots_.end()) {
-                    fresh_slots.insert(slot);
-                    if (!free_slots.empty() && slot == *free_slots.begin()) {
-                        free_slots.erase(free_slots.begin());
-                    } else {
-                        next_slot++;
-                    }
+                    next_slot++;
                 }
             }
         }
+
+        /* Refuses, with 'reason', the taps of 'want' that 'hits' says. */
+        size_t n_refused = refused.size();
+        auto refuse_if = [&](auto hits, const std::string &reason) {
+            for (const auto &entry : slots) {
+                if (!refused.count(entry.first) && hits(entry)) {
+                    refused[entry.first] = reason;
+                }
+            }
+        };
 
         std::map<uint32_t, std::string> failed;     /* By ifindex. */
         for (const TcHook &hook : want->attach_points()) {
             if (!attachments_.count(hook)) {
                 std::string error = attach(hook);
                 if (!error.empty()) {
-                    failed[hook.ifindex] = error;
+                    failed.emplace(hook.ifindex, error);
                 }
             }
         }
-        if (failed.empty() || attempt > 2) {
-            break;
-        }
-        for (const auto &g : groups_) {
-            for (const TcTap &tap : g.second) {
-                std::vector<uint32_t> devices = tap.src_ifindexes;
-                devices.insert(devices.end(), tap.dst_ifindexes.begin(),
-                               tap.dst_ifindexes.end());
-                devices.push_back(tap.out_ifindex);
-                for (uint32_t ifindex : devices) {
-                    auto f = failed.find(ifindex);
-                    if (f != failed.end() && !refused.count(tap.owner)) {
-                        refused[tap.owner] = f->second;
+        for (const auto &f : failed) {
+            refuse_if([&](const std::pair<const uint64_t, uint32_t> &e) {
+                const vtap_tc_tap &entry = want->taps[e.second];
+                if (entry.out_ifindex == f.first) {
+                    return true;
+                }
+                for (const auto &rule : want->rules) {
+                    vtap_tc_rule_key k = TcTables::rule_key(rule.first);
+                    const vtap_tc_rule &v = rule.second;
+                    if (k.ifindex == f.first
+                        && std::find(v.slots, v.slots + v.n_taps, e.second)
+                           != v.slots + v.n_taps) {
+                        return true;
                     }
                 }
+                return false;
+            }, f.second);
+        }
+
+        if (failed.empty()) {
+            for (uint32_t slot : fresh_slots) {
+                std::string error = reset_slot(slot, want->taps[slot]);
+                if (!error.empty()) {
+                    refuse_if([slot](const std::pair<const uint64_t,
+                                                     uint32_t> &e) {
+                        return e.second == slot;
+                    }, error);
+                }
+            }
+        }
+
+        if (refused.size() == n_refused) {
+            std::string error;
+            std::set<uint32_t> culprits;
+            if (write_maps(*want, &error, &culprits)) {
+                break;
+            }
+            refuse_if([&](const std::pair<const uint64_t, uint32_t> &e) {
+                return culprits.count(e.second) > 0;
+            }, error);
+            if (refused.size() == n_refused) {
+                break;          /* Cannot happen: culprits are in 'want'. */
             }
         }
     }
 
-    /* Slots: keep the survivors', free the others', start the new ones'
-     * counters at zero. */
+    /* Slots: keep the survivors', free the others' once the kernel no
+     * longer has their entry (a slot whose entry could not be cleared is
+     * not reused, or the stale entry would copy for its next owner). */
     for (const auto &entry : slots_) {
         if (!slots.count(entry.first)) {
-            free_slots_.insert(entry.second);
+            dirty_slots_.insert(entry.second);
+        }
+    }
+    for (const auto &entry : applied_->taps) {
+        /* Also a new slot that a tap refused in an earlier round got. */
+        if (!want->taps.count(entry.first)) {
+            dirty_slots_.insert(entry.first);
+            free_slots_.erase(entry.first);
+            next_slot_ = std::max(next_slot_, entry.first + 1);
+        }
+    }
+    for (auto it = dirty_slots_.begin(); it != dirty_slots_.end();) {
+        if (applied_->taps.count(*it) || want->taps.count(*it)) {
+            ++it;
+        } else {
+            free_slots_.insert(*it);
+            it = dirty_slots_.erase(it);
         }
     }
     for (const auto &entry : slots) {
         free_slots_.erase(entry.second);
+        dirty_slots_.erase(entry.second);
         if (entry.second >= next_slot_) {
             next_slot_ = entry.second + 1;
         }
     }
-    for (uint32_t slot : fresh_slots) {
-        reset_slot(slot, want->taps[slot]);
-    }
     slots_ = slots;
-
-    write_maps(*want);
 
     std::set<TcHook> points = want->attach_points();
     for (const TcHook &hook : attached()) {
@@ -626,12 +909,15 @@ EbpfBackend::set_group(uint64_t group, const std::vector<TcTap> &taps)
         }
     }
 
+    /* Mask ids stay taken while the kernel may still use them. */
     std::set<uint16_t> masks_in_use;
     for (const auto &entry : want->masks) {
         masks_in_use.insert(entry.first);
     }
+    for (const auto &entry : applied_->rules) {
+        masks_in_use.insert(TcTables::rule_key(entry.first).mask_id);
+    }
     mask_ids_.retain_only(masks_in_use);
-    applied_ = std::move(want);
 
     for (size_t i = 0; i < taps.size(); i++) {
         auto r = refused.find(taps[i].owner);
@@ -640,6 +926,18 @@ EbpfBackend::set_group(uint64_t group, const std::vector<TcTap> &taps)
         }
     }
     return reasons;
+}
+
+bool
+EbpfBackend::slot_of(uint64_t owner, uint32_t *slot) const
+{
+    auto it = slots_.find(owner);
+
+    if (it == slots_.end()) {
+        return false;
+    }
+    *slot = it->second;
+    return true;
 }
 
 bool

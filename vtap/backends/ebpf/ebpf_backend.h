@@ -46,6 +46,7 @@
 #include "vtap/backends/ebpf/vtap_tc.h"
 #include "vtap/compiler/tc_tables.h"
 
+struct bpf_map;
 struct vtap_tc;
 
 namespace vtap {
@@ -89,6 +90,18 @@ public:
      * false if no such tap is offloaded. */
     bool get_stats(uint64_t owner, vtap_tc_stats *stats) const;
 
+    /* For tests: makes the 'n'th map update or delete from now on fail
+     * with 'error' (a negative errno), once; 0 disarms. */
+    void fail_map_op(int n, int error)
+    {
+        fail_countdown_ = n;
+        fail_error_ = error;
+    }
+
+    /* For tests: the slot (index into the per-tap maps) of 'owner'.
+     * Returns false if 'owner' is not offloaded. */
+    bool slot_of(uint64_t owner, uint32_t *slot) const;
+
     /* Number of taps offloaded, all groups together. */
     size_t n_taps() const { return slots_.size(); }
 
@@ -115,9 +128,14 @@ private:
     std::string load(const std::string &pin_dir, AttachMode mode);
     std::string attach(const TcHook &hook);
     void detach(const TcHook &hook);
-    void write_maps(const TcTables &want);
-    void reset_slot(uint32_t slot, const vtap_tc_tap &entry);
+    void remove_created_qdisc(uint32_t ifindex);
+    bool write_maps(const TcTables &want, std::string *error,
+                    std::set<uint32_t> *culprits);
+    std::string reset_slot(uint32_t slot, const vtap_tc_tap &entry);
     void unpin_all();
+    int map_update(struct bpf_map *map, const void *key, size_t key_size,
+                   const void *value, size_t value_size, uint64_t flags);
+    int map_delete(struct bpf_map *map, const void *key, size_t key_size);
 
     vtap_tc *skel_ = nullptr;
     std::string pin_dir_;
@@ -127,6 +145,13 @@ private:
     std::map<uint64_t, std::vector<TcTap>> groups_;
     std::map<uint64_t, uint32_t> slots_;        /* Owner to slot. */
     std::set<uint32_t> free_slots_;
+    std::set<uint32_t> dirty_slots_;    /* Unused, but their 'vtap_taps'
+                                         * entry could not be cleared: not
+                                         * reused until it is. */
+    std::set<uint32_t> created_qdiscs_; /* Ifindexes whose clsact qdisc we
+                                         * created. */
+    int fail_countdown_ = 0;            /* See fail_map_op(). */
+    int fail_error_ = 0;
     uint32_t next_slot_ = 0;
     TcMaskIds mask_ids_;
     std::unique_ptr<TcTables> applied_;         /* What the maps hold. */

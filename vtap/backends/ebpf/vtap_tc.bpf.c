@@ -109,26 +109,67 @@ struct {
 #define IPV6_EXT_AH 51
 #define IPV6_EXT_DSTOPTS 60
 
-/* Reads the L4 ports at 'off' for protocols that have them. */
-static __always_inline void
-parse_ports(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
-{
-    uint16_t ports[2];
+/* Open vSwitch's FLOW_DL_TYPE_NONE: an 802.3 frame that is not SNAP with an
+ * Ethernet type. */
+#define DL_TYPE_NONE 0x05ff
+#define ETH_TYPE_MIN 0x0600
 
-    if ((key->ip_proto == IPPROTO_TCP || key->ip_proto == IPPROTO_UDP
-         || key->ip_proto == IPPROTO_SCTP_)
-        && !bpf_skb_load_bytes(skb, off, ports, sizeof ports)) {
-        key->tp_src = ports[0];
-        key->tp_dst = ports[1];
+/* Parsing follows Open vSwitch 3.1's miniflow_extract() (lib/flow.c), so
+ * that a tap selects the same packets whichever backend copies them
+ * (tests/differential_test.cc compares the two on random packets): the
+ * same length checks, and a header that fails them leaves its fields, and
+ * those of the layers above, at zero. */
+
+/* Reads the L4 ports at 'off' for protocols that have them, if the 'len'
+ * bytes of L4 that the IP header announces hold the whole header. */
+static __always_inline void
+parse_ports(struct __sk_buff *skb, uint32_t off, uint32_t len,
+            struct vtap_flow_key *key)
+{
+    uint8_t hdr[13];            /* Ports, and TCP's data offset at 12. */
+
+    if (key->ip_proto == IPPROTO_TCP) {
+        uint32_t doff;
+
+        if (len < 20 || bpf_skb_load_bytes(skb, off, hdr, 13)) {
+            return;
+        }
+        doff = (uint32_t) (hdr[12] >> 4) * 4;
+        if (doff < 20 || len < doff) {
+            return;
+        }
+    } else if (key->ip_proto == IPPROTO_UDP) {
+        if (len < 8 || bpf_skb_load_bytes(skb, off, hdr, 4)) {
+            return;
+        }
+    } else if (key->ip_proto == IPPROTO_SCTP_) {
+        if (len < 12 || bpf_skb_load_bytes(skb, off, hdr, 4)) {
+            return;
+        }
+    } else {
+        return;
     }
+    __builtin_memcpy(&key->tp_src, &hdr[0], 2);
+    __builtin_memcpy(&key->tp_dst, &hdr[2], 2);
 }
 
 static __always_inline void
 parse_ipv4(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
 {
+    uint32_t size = skb->len > off ? skb->len - off : 0;
     struct iphdr ip;
+    uint32_t ihl, tot_len;
 
-    if (bpf_skb_load_bytes(skb, off, &ip, sizeof ip) || ip.ihl < 5) {
+    if (bpf_skb_load_bytes(skb, off, &ip, sizeof ip)) {
+        return;
+    }
+    /* ipv4_sanity_check(). */
+    ihl = ip.ihl * 4;
+    tot_len = bpf_ntohs(ip.tot_len);
+    if (!tot_len && skb->gso_size) {
+        tot_len = size;         /* BIG TCP: the length is in skb->len. */
+    }
+    if (ihl < 20 || size < ihl || tot_len > size || ihl > tot_len) {
         return;
     }
     key->ip_proto = ip.protocol;
@@ -136,52 +177,69 @@ parse_ipv4(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
     key->ipv4_dst = ip.daddr;
     /* Only the first fragment has the L4 header. */
     if (!(ip.frag_off & bpf_htons(0x1fff))) {
-        parse_ports(skb, off + ip.ihl * 4, key);
+        parse_ports(skb, off + ihl, tot_len - ihl, key);
     }
 }
 
 static __always_inline void
 parse_ipv6(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
 {
+    uint32_t size = skb->len > off ? skb->len - off : 0;
     struct ipv6hdr ip6;
+    uint32_t plen, end;
     uint8_t next;
 
     if (bpf_skb_load_bytes(skb, off, &ip6, sizeof ip6)) {
+        return;
+    }
+    /* ipv6_sanity_check(). */
+    plen = bpf_ntohs(ip6.payload_len);
+    if (!plen && skb->gso_size) {
+        plen = size - sizeof ip6;       /* BIG TCP. */
+    }
+    if (plen + sizeof ip6 > size) {
         return;
     }
     __builtin_memcpy(key->ipv6_src, &ip6.saddr, 16);
     __builtin_memcpy(key->ipv6_dst, &ip6.daddr, 16);
     next = ip6.nexthdr;
     off += sizeof ip6;
+    end = off + plen;
 
-    for (int i = 0; i < VTAP_TC_MAX_IPV6_EXT_HEADERS; i++) {
+    /* parse_ipv6_ext_hdrs__(): a header cut short leaves the protocol at
+     * zero. */
+    for (int i = 0; i <= VTAP_TC_MAX_IPV6_EXT_HEADERS; i++) {
         uint8_t ext[8];
+        uint32_t len;
 
         if (next != IPV6_EXT_HOPOPTS && next != IPV6_EXT_ROUTING
             && next != IPV6_EXT_DSTOPTS && next != IPV6_EXT_AH
             && next != IPV6_EXT_FRAGMENT) {
             key->ip_proto = next;
-            parse_ports(skb, off, key);
+            parse_ports(skb, off, end - off, key);
             return;
         }
-        if (bpf_skb_load_bytes(skb, off, ext, sizeof ext)) {
+        if (i == VTAP_TC_MAX_IPV6_EXT_HEADERS) {
+            return;     /* More than the parser follows: stop at L3. */
+        }
+        if (end - off < 8 || bpf_skb_load_bytes(skb, off, ext, sizeof ext)) {
             return;
         }
-        if (next == IPV6_EXT_FRAGMENT) {
-            /* Like Open vSwitch: the protocol after the fragment header,
-             * and ports only in the first fragment. */
-            key->ip_proto = ext[0];
-            if (!((ext[2] << 8 | ext[3]) & 0xfff8)) {
-                parse_ports(skb, off + 8, key);
-            }
+        len = (next == IPV6_EXT_FRAGMENT ? 8
+               : next == IPV6_EXT_AH ? ((uint32_t) ext[1] + 2) * 4
+               : ((uint32_t) ext[1] + 1) * 8);
+        if (end - off < len) {
             return;
         }
-        off += (next == IPV6_EXT_AH
-                ? ((uint32_t) ext[1] + 2) * 4
-                : ((uint32_t) ext[1] + 1) * 8);
+        off += len;
+        if (next == IPV6_EXT_FRAGMENT && ((ext[2] << 8 | ext[3]) & 0xfff8)) {
+            /* A later fragment: Open vSwitch says IPPROTO_FRAGMENT, and
+             * there are no ports. */
+            key->ip_proto = IPV6_EXT_FRAGMENT;
+            return;
+        }
         next = ext[0];
     }
-    /* Too many extension headers: the key stops at L3. */
 }
 
 /* Parses 'skb' into '*key' (zeroed by the caller).  Whatever cannot be
@@ -213,8 +271,13 @@ parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
             && proto != bpf_htons(ETH_P_8021AD_)) {
             break;
         }
+        if (i == 1 && skb->vlan_present) {
+            /* Open vSwitch reads two tags, the one in metadata first
+             * (netdev-linux puts it back in the packet). */
+            break;
+        }
         if (bpf_skb_load_bytes(skb, off, tag, sizeof tag)) {
-            return;
+            break;              /* A cut tag: its TPID is the type. */
         }
         if (!key->vlan_tci) {
             key->vlan_tci = bpf_htons(VTAP_VLAN_PRESENT
@@ -223,6 +286,22 @@ parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
         }
         proto = tag[1];
         off += sizeof tag;
+    }
+
+    /* parse_ethertype(): an 802.3 length means LLC, and only SNAP with an
+     * Ethernet type gives a type. */
+    if (bpf_ntohs(proto) < ETH_TYPE_MIN) {
+        uint8_t llc[8];
+
+        if (bpf_skb_load_bytes(skb, off, llc, sizeof llc)
+            || llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03
+            || llc[3] || llc[4] || llc[5]
+            || (llc[6] << 8 | llc[7]) < ETH_TYPE_MIN) {
+            proto = bpf_htons(DL_TYPE_NONE);
+        } else {
+            __builtin_memcpy(&proto, &llc[6], 2);
+            off += sizeof llc;
+        }
     }
     key->eth_type = proto;
 
@@ -365,17 +444,37 @@ select_packet(struct __sk_buff *skb, uint32_t direction, uint32_t magic)
     }
 }
 
+/* Returns the tap whose copy 'skb' is, or NULL if 'skb' is not a copy in
+ * flight.  The mark alone does not decide: other users (Calico, Cilium,
+ * iptables setups) set the high mark bits too, and an original that carries
+ * our magic by chance must go through the select stage untouched.  A copy
+ * is only ever edited on its own tap's output device, and only for a tap
+ * that asked for an edit, so the slot must name such a tap. */
+static __always_inline const struct vtap_tc_tap *
+copy_in_flight(struct __sk_buff *skb, uint32_t magic)
+{
+    const struct vtap_tc_tap *tap;
+    uint32_t slot;
+
+    if (VTAP_TC_MARK_MAGIC(skb->mark) != magic) {
+        return NULL;
+    }
+    slot = VTAP_TC_MARK_SLOT(skb->mark);
+    tap = bpf_map_lookup_elem(&vtap_taps, &slot);
+    if (!tap || !tap->out_ifindex || tap->out_ifindex != skb->ifindex
+        || !(tap->flags & VTAP_TC_TAP_EDIT_COPY)) {
+        return NULL;
+    }
+    return tap;
+}
+
 /* The edit stage, at the output device's egress: applies the tap's output
  * VLAN and snaplen to a copy that the select stage marked. */
 static __always_inline void
-edit_copy(struct __sk_buff *skb, uint32_t slot)
+edit_copy(struct __sk_buff *skb, const struct vtap_tc_tap *tap)
 {
-    const struct vtap_tc_tap *tap = bpf_map_lookup_elem(&vtap_taps, &slot);
-
+    /* The mark was ours alone (copy_packet() set all of it on the clone). */
     skb->mark = 0;
-    if (!tap) {
-        return;
-    }
     if (tap->output_vlan) {
         bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), tap->output_vlan);
     }
@@ -413,10 +512,10 @@ vtap_tc_egress(struct __sk_buff *skb)
     if (!magic) {
         return VTAP_TC_NEXT;
     }
-    if (VTAP_TC_MARK_MAGIC(skb->mark) == magic) {
-        /* Output devices are reserved for copies and never selected, so a
-         * marked packet is a copy and nothing else. */
-        edit_copy(skb, VTAP_TC_MARK_SLOT(skb->mark));
+    const struct vtap_tc_tap *tap = copy_in_flight(skb, magic);
+
+    if (tap) {
+        edit_copy(skb, tap);
     } else {
         select_packet(skb, VTAP_TC_EGRESS, magic);
     }

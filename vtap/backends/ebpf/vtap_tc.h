@@ -39,7 +39,10 @@
  * cannot be applied before the clone without touching the original, so the
  * original is marked with VTAP_TC_MARK(magic, slot) for the time of the
  * clone; the clone carries the mark to the output device's TC egress, where
- * the same program recognises it, edits the copy and clears the mark. */
+ * the same program recognises it, edits the copy and clears the mark.  A
+ * packet counts as a copy there only if the mark's slot names a tap that
+ * edits its copies and whose output device this is: other users set high
+ * mark bits too, and an original must never be edited. */
 
 #include <stdint.h>
 #include <linux/bpf.h>
@@ -142,11 +145,17 @@ struct vtap_tc_stats {
  * ovs-vswitchd finds the clsact filters an earlier run left). */
 struct vtap_tc_attachment {
     uint32_t mode;              /* VTAP_TC_ATTACH_*. */
-    uint32_t pad;
+    uint32_t flags;             /* VTAP_TC_ATTACH_F_*; was always-zero
+                                 * padding, so records of older loaders
+                                 * read as "no flags". */
 };
 
 #define VTAP_TC_ATTACH_TCX 1
 #define VTAP_TC_ATTACH_CLSACT 2
+
+/* The loader created the device's clsact qdisc (it had none), so it removes
+ * it again once none of its filters is left on the device. */
+#define VTAP_TC_ATTACH_F_CREATED_QDISC 0x1
 
 /* clsact filters of ours carry this handle and priority. */
 #define VTAP_TC_CLSACT_HANDLE 0x7a70
