@@ -56,4 +56,5 @@ TESTSUITE_AT += \
 
 SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-vtap.at \
-	tests/system-vtap-ebpf.at
+	tests/system-vtap-ebpf.at \
+	tests/system-vtap-dpdk.at
