@@ -62,6 +62,20 @@ using vtap::capi::call_void;
 using vtap::capi::error_for_exception;
 using vtap::capi::malloc_string;
 
+namespace {
+
+/* C may pass a value outside the enum, and loading that as a C++ enum is
+ * undefined: look at it as an integer first. */
+bool
+direction_is_valid(const vtap_direction *dir)
+{
+    std::underlying_type_t<vtap_direction> raw;
+    memcpy(&raw, dir, sizeof raw);
+    return raw == VTAP_DIR_INGRESS || raw == VTAP_DIR_EGRESS;
+}
+
+}  // namespace
+
 extern "C" {
 
 const char *
@@ -246,7 +260,7 @@ vtap_classifier_lookup(const struct vtap_classifier *cls, uint32_t port,
                        uint32_t *ids, size_t max_ids)
 {
     return call_or<size_t>(0, [&] {
-        if (!cls || !key) {
+        if (!cls || !key || !direction_is_valid(&dir)) {
             return size_t{0};
         }
         return cls->classifier.lookup(port, dir, *key, wc, ids,
@@ -259,7 +273,8 @@ vtap_classifier_port_is_selected(const struct vtap_classifier *cls,
                                  uint32_t port, enum vtap_direction dir)
 {
     return call_or(false, [&] {
-        return cls && cls->classifier.port_is_selected(port, dir);
+        return (cls && direction_is_valid(&dir)
+                && cls->classifier.port_is_selected(port, dir));
     });
 }
 

@@ -155,6 +155,8 @@ vtap_ebpf_destroy(struct vtap_ebpf *ebpf)
     call_void([ebpf] { delete ebpf; });
 }
 
+}  // extern "C"
+
 #if VTAP_HAVE_EBPF
 namespace {
 
@@ -190,6 +192,8 @@ tc_tap_from_c(const vtap_ebpf_tap &in, vtap::TcTap *out)
 
 }  // namespace
 #endif
+
+extern "C" {
 
 void
 vtap_ebpf_set_group(struct vtap_ebpf *ebpf, uint64_t group,

@@ -453,7 +453,7 @@ TEST_F(EbpfProgram, OriginalWithMagicMarkOnSelectedEgressIsUnmodified)
  * magic mark naming it on its output device is an original too. */
 TEST_F(EbpfProgram, MagicMarkOfTapWithoutEditIsNotACopy)
 {
-    set({tap(1, "udp", "sel0"), [this] {
+    set({tap(1, "udp", "sel0"), [] {
              TcTap t = tap(2, "udp", "sel1", "", "mon1");
              t.snaplen = 30;
              return t;

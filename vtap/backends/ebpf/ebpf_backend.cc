@@ -493,9 +493,11 @@ EbpfBackend::detach(const TcHook &hook)
     bool clsact = it->second.mode == VTAP_TC_ATTACH_CLSACT;
     vtap_tc_hook_key key{hook.ifindex, hook.direction};
     bpf_map__delete_elem(skel_->maps.vtap_attachments, &key, sizeof key, 0);
+    /* 'hook' may be the key of 'it' itself: erasing frees it. */
+    uint32_t ifindex = hook.ifindex;
     attachments_.erase(it);
     if (clsact) {
-        remove_created_qdisc(hook.ifindex);
+        remove_created_qdisc(ifindex);
     }
 }
 
