@@ -57,4 +57,38 @@ TESTSUITE_AT += \
 SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-vtap.at \
 	tests/system-vtap-ebpf.at \
-	tests/system-vtap-dpdk.at
+	tests/system-vtap-dpdk.at \
+	tests/system-vtap-fleet.at
+
+# The fleet: the central database's schema, the agent of each host, the
+# CLI, and the helper through which the CLI checks matches with the same
+# parser as ovs-vsctl add-tap.
+pkgdata_DATA += vtap/fleet/vtap-fleet.ovsschema
+EXTRA_DIST += vtap/fleet/vtap-fleet.ovsschema
+
+bin_PROGRAMS += utilities/ovs-vtap-match
+utilities_ovs_vtap_match_SOURCES = utilities/ovs-vtap-match.c
+utilities_ovs_vtap_match_LDADD = $(VTAP_LIBS)
+EXTRA_utilities_ovs_vtap_match_DEPENDENCIES = $(VTAP_LIB)
+
+bin_SCRIPTS += \
+	utilities/ovs-vtap-agent \
+	utilities/ovs-vtap-fleetctl
+CLEANFILES += \
+	utilities/ovs-vtap-agent \
+	utilities/ovs-vtap-fleetctl
+EXTRA_DIST += \
+	utilities/ovs-vtap-agent.in \
+	utilities/ovs-vtap-fleetctl.in
+FLAKE8_PYFILES += \
+	utilities/ovs-vtap-agent.in \
+	utilities/ovs-vtap-fleetctl.in
+
+man_MANS += \
+	utilities/ovs-vtap-agent.8 \
+	utilities/ovs-vtap-fleetctl.8 \
+	utilities/ovs-vtap-match.8
+EXTRA_DIST += \
+	utilities/ovs-vtap-agent.8 \
+	utilities/ovs-vtap-fleetctl.8 \
+	utilities/ovs-vtap-match.8
