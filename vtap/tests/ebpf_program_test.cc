@@ -836,7 +836,7 @@ TEST_F(EbpfProgram, ClsactQdiscRemovedOnlyIfCreated)
     EXPECT_EQ(backend->attached().size(), 1u);
     backend->set_group(1, {});
     EXPECT_TRUE(has_clsact("sel0")) << "a qdisc that existed was removed";
-    system("tc qdisc del dev sel0 clsact");
+    ASSERT_EQ(system("tc qdisc del dev sel0 clsact"), 0);
 
     /* And destroying the backend removes the qdisc it created. */
     backend->set_group(1, {in});
