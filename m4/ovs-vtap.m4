@@ -34,6 +34,12 @@ from the OVS-vTAP top level, which passes --with-vtap-lib])
     [AS_HELP_STRING([--with-vtap-ldadd=FLAGS],
                     [libraries the OVS-vTAP module needs (e.g. -lbpf)])],
     [VTAP_LDADD=$withval], [VTAP_LDADD=])
+  AC_ARG_WITH([vtap-dpdk-lib],
+    [AS_HELP_STRING([--with-vtap-dpdk-lib=FILE],
+                    [the OVS-vTAP DPDK copy engine (libvtap-dpdk.a), for a
+                     build with DPDK])],
+    [VTAP_DPDK_LIBS="$withval -lstdc++"], [VTAP_DPDK_LIBS=])
+  AC_SUBST([VTAP_DPDK_LIBS])
   AC_SUBST([VTAP_LIB])
   dnl The module is C++: the C programs that link it need its runtime.
   AC_SUBST([VTAP_LIBS], ["$VTAP_LIB $VTAP_LDADD -lstdc++"])

@@ -43,6 +43,7 @@
 #include "seq.h"
 #include "timeval.h"
 #include "util.h"
+#include "vtap-dpdk.h"
 
 VLOG_DEFINE_THIS_MODULE(vtap_dpif);
 
@@ -412,7 +413,15 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             .stats = (old_tap
                       ? vtap_dpif_stats_ref(old_tap->copy.stats)
                       : vtap_dpif_stats_create()),
+            .dpdk = info->dpdk_clone,
+            .owner = info->owner,
+            .output_port = u16_to_ofp(info->output_ports[0]),
+            .snaplen = info->snaplen,
+            .vlan_tci = info->output_vlan,
         };
+        if (t->copy.dpdk) {
+            vtap_dpdk_tap_ref(t->copy.owner);
+        }
         for (size_t j = 0; j < info->n_output_ports; j++) {
             hmapx_add(&cfg->output_ports,
                       (void *) (uintptr_t) info->output_ports[j]);
@@ -542,6 +551,13 @@ ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
         vtap_dpif_meters_sweep(vd, &no_meters);
     }
     if (old) {
+        /* The DPDK clone path's counters are the main thread's to remove:
+         * taps that the new configuration still has keep theirs. */
+        for (size_t i = 0; i < old->n_taps; i++) {
+            if (old->taps[i].copy.dpdk) {
+                vtap_dpdk_tap_unref(old->taps[i].copy.owner);
+            }
+        }
         ovsrcu_postpone__(vtap_dpif_config_destroy_cb, old);
     }
 
@@ -631,7 +647,9 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
         return false;
     }
 
+    struct vtap_dpdk_stats *dpdk_stats = stats->dpdk_stats;
     memset(stats, 0, sizeof *stats);
+    stats->dpdk_stats = dpdk_stats;
     atomic_read_relaxed(&tap->copy.stats->n_packets,
                         &stats->selected_packets);
     atomic_read_relaxed(&tap->copy.stats->n_bytes, &stats->selected_bytes);
@@ -649,6 +667,12 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
             stats->rate_limited = true;
             stats->dropped_packets = band.packet_count;
             stats->dropped_bytes = band.byte_count;
+        }
+    }
+    if (tap->copy.dpdk) {
+        stats->dpdk = true;
+        if (stats->dpdk_stats) {
+            vtap_dpdk_get_stats(tap->copy.owner, stats->dpdk_stats);
         }
     }
     return true;

@@ -41,6 +41,7 @@ struct ofpact;
 struct ofproto;
 struct ofproto_dpif;
 struct vtap_dpif_stats;
+struct vtap_dpdk_stats;
 
 /* Configuration, from ovs-vswitchd's main thread. */
 
@@ -82,6 +83,12 @@ struct ofproto_vtap_stats {
     bool rate_limited;          /* If true, 'dropped_*' are known: */
     uint64_t dropped_packets;   /* Copies that max_rate dropped... */
     uint64_t dropped_bytes;     /* ...and their bytes. */
+
+    /* Taps on the DPDK clone path only: what it counted (the copies it
+     * made, sampled out, failed to allocate, and in which mode). */
+    bool dpdk;
+    struct vtap_dpdk_stats *dpdk_stats;  /* Set by the caller: may be NULL
+                                          * if it does not want them. */
 };
 
 /* Stores in '*stats' what is known of the copies of the tap with 'id'.
@@ -102,12 +109,22 @@ struct vtap_copy {
     const struct ofpact *ofpacts; /* Actions that deliver the copy. */
     size_t ofpacts_len;
     struct vtap_dpif_stats *stats;
+
+    /* The DPDK clone path: if 'dpdk', a userspace datapath copies the
+     * packet with its own action (lib/vtap-odp.h) when 'output_port' is a
+     * DPDK port, instead of running 'ofpacts' in a sample(). */
+    bool dpdk;
+    uint64_t owner;             /* The tap's counters in lib/vtap-dpdk.c. */
+    ofp_port_t output_port;
+    uint32_t snaplen;           /* 0: whole packet. */
+    uint16_t vlan_tci;          /* 0: untagged. */
 };
 
 /* Per-translation state of the native backend, a member of xlate_ctx that
  * starts zeroed. */
 struct vtap_xlate {
     bool copying;               /* Translating a copy: taps do not apply. */
+    size_t n_dpdk_copies;       /* DPDK clone path copy actions emitted. */
     size_t n_copied;            /* Taps that already copied this packet. */
     size_t allocated;
     uint32_t *copied;

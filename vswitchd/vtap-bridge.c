@@ -37,6 +37,7 @@
 #include "unixctl.h"
 #include "util.h"
 #include "uuid.h"
+#include "vtap-dpdk.h"
 #include "lib/vswitch-idl.h"
 #include "vtap/capi/vtap.h"
 
@@ -661,11 +662,16 @@ vtap_bridge_configure(struct ofproto *ofproto,
     struct vtap_port_info *ports = vtap_bridge_plan_ports(ofproto, br_cfg,
                                                           &n_ports);
     char *ebpf_unavailable = vtap_ebpf_unavailable();
+    const char *dpdk_unavailable = vtap_dpdk_unavailable();
+    if (!dpdk_unavailable && strcmp(br_cfg->datapath_type, "netdev")) {
+        dpdk_unavailable = "the bridge's datapath_type is not netdev (the "
+                           "DPDK clone path is the userspace datapath's)";
+    }
     struct vtap_plan_env env = {
         .ports = ports,
         .n_ports = n_ports,
         .ebpf_unavailable = ebpf_unavailable,
-        .dpdk_unavailable = "this build has no DPDK clone path",
+        .dpdk_unavailable = dpdk_unavailable,
     };
     char *plan_error = NULL;
     struct vtap_plan *plan = (policy
@@ -757,7 +763,8 @@ vtap_bridge_tap_stats(const struct vtap_bridge *vb,
                                     .selected_packets = -1,
                                     .selected_bytes = -1, .tx_errors = -1,
                                     .sampled_out = -1, .tx_dropped = -1 };
-    struct ofproto_vtap_stats native;
+    struct vtap_dpdk_stats dpdk;
+    struct ofproto_vtap_stats native = { .dpdk_stats = &dpdk };
     bool have_native = ofproto_vtap_get_stats(vb->ofproto, t->id, &native);
     size_t n = 0;
 
@@ -780,6 +787,21 @@ vtap_bridge_tap_stats(const struct vtap_bridge *vb,
         }
         if (t->rate_limited) {
             st.tx_dropped = kernel.rate_limited;
+        }
+    } else if (have_native && native.dpdk) {
+        /* The DPDK clone path counts each copy it makes; OVS counts what
+         * the tap selected, and the tap's meter what max_rate dropped. */
+        st.tx_packets = dpdk.packets - MIN(native.dropped_packets,
+                                           dpdk.packets);
+        st.tx_bytes = dpdk.bytes - MIN(native.dropped_bytes, dpdk.bytes);
+        st.selected_packets = native.selected_packets;
+        st.selected_bytes = native.selected_bytes;
+        st.tx_errors = dpdk.failed;
+        if (native.sampled) {
+            st.sampled_out = dpdk.sampled_out;
+        }
+        if (native.rate_limited) {
+            st.tx_dropped = native.dropped_packets;
         }
     } else if (have_native) {
         if (native.sampled) {
@@ -963,6 +985,13 @@ vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge *vb,
         ds_put_format(ds, ", offload %s\n",
                       vtap_offload_to_string(info->offload));
     }
+    struct vtap_dpdk_stats dpdk;
+    struct ofproto_vtap_stats native = { .dpdk_stats = &dpdk };
+    if (ofproto_vtap_get_stats(vb->ofproto, t->id, &native) && native.dpdk) {
+        ds_put_format(ds, "    dpdk copies: zero %"PRIu64", header %"PRIu64
+                      ", full %"PRIu64"\n", dpdk.zero_copies,
+                      dpdk.header_copies, dpdk.full_copies);
+    }
     const char *keys[VTAP_BRIDGE_N_STATS];
     int64_t values[VTAP_BRIDGE_N_STATS];
     size_t n = vtap_bridge_tap_stats(vb, t, keys, values);
@@ -1035,6 +1064,13 @@ vtap_bridge_unixctl_show(struct unixctl_conn *conn, int argc,
         free(taps);
     }
     free(sorted);
+
+    /* The DPDK clone path's copies come from one pool for all bridges. */
+    unsigned int in_use, pool_size;
+    if (vtap_dpdk_pool_usage(&in_use, &pool_size)) {
+        ds_put_format(&ds, "dpdk copy pool: %u of %u mbufs in use\n",
+                      in_use, pool_size);
+    }
 
     if (argc > 1 && !found) {
         unixctl_command_reply_error(conn, "no such bridge");

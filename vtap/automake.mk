@@ -18,12 +18,21 @@
 
 noinst_HEADERS += \
 	vtap/capi/vtap.h \
+	vtap/capi/vtap_dpdk.h \
 	vtap/policy/flow_key.h
 
-# The tap() OpenFlow action's text form.
+# The tap() OpenFlow action's text form; the DPDK clone path's datapath
+# action, and its executor, which needs the module's DPDK copy engine.
 lib_libopenvswitch_la_SOURCES += \
+	lib/vtap-dpdk.c \
+	lib/vtap-dpdk.h \
+	lib/vtap-odp.c \
+	lib/vtap-odp.h \
 	lib/vtap-ofp-actions.c \
 	lib/vtap-ofp-actions.h
+# libtool leaves a plain archive out of libopenvswitch.la, so every program
+# links the engine after it (a program that does not copy pulls in nothing).
+LIBS += $(VTAP_DPDK_LIBS)
 
 # The native backend lives in libofproto, which then needs the module.
 ofproto_libofproto_la_SOURCES += \
@@ -46,6 +55,9 @@ EXTRA_utilities_ovs_vsctl_DEPENDENCIES = $(VTAP_LIB)
 
 man_MANS += utilities/ovs-vtap.7
 EXTRA_DIST += utilities/ovs-vtap.7
+
+# ovstest test-vtap-odp: the copy modes that translation gives.
+tests_ovstest_SOURCES += tests/test-vtap-odp.c
 
 TESTSUITE_AT += \
 	tests/vtap.at \

@@ -159,6 +159,10 @@ struct vtap_tap_info {
     uint32_t sampling;
     uint32_t max_rate;
     enum vtap_offload offload;
+    bool dpdk_clone;            /* Planned for the DPDK clone path: OVS
+                                 * selects the packets and the userspace
+                                 * datapath copies them from their mbufs
+                                 * (see vtap_plan_compile()). */
 };
 
 /* Policy builder: collects the taps of one bridge, then compiles them. */
@@ -391,9 +395,11 @@ size_t vtap_plan_ebpf_taps(struct vtap_plan *,
  * native (offload=auto) or to none (an explicit offload). */
 void vtap_plan_refuse(struct vtap_plan *, size_t n, const char *reason);
 
-/* Compiles what the OVS datapath must do: every tap of the plan, offloaded
- * ones without their selection (tap(id=N) actions still find them) and
- * those planned for no backend disabled.  Returns NULL only if memory ran
+/* Compiles what the OVS datapath must do: every tap of the plan, those
+ * offloaded to eBPF without their selection (tap(id=N) actions still find
+ * them), those planned for the DPDK clone path with their selection and
+ * 'dpdk_clone' set (OVS selects, the userspace datapath copies), and those
+ * planned for no backend disabled.  Returns NULL only if memory ran
  * out. */
 struct vtap_classifier *vtap_plan_compile(const struct vtap_plan *);
 

@@ -296,6 +296,7 @@ Classifier::Classifier(const Policy &policy)
         info.sampling = delivery.sampling;
         info.max_rate = delivery.max_rate;
         info.offload = delivery.offload;
+        info.dpdk_clone = delivery.dpdk_clone;
 
         index_by_id_.emplace(tap.id, i);
         index_by_name_.emplace(tap.name, i);

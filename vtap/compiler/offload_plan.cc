@@ -169,6 +169,67 @@ plan_ebpf(const Tap &tap, const PlanEnv &env, const PortIndex &ports,
     return "";
 }
 
+/* Returns "" if the DPDK clone path can make the copies of 'tap', otherwise
+ * why not.  The clone path is the userspace datapath's: it copies packets
+ * of DPDK ports (their mbufs) to a DPDK port.  With select_all, packets of
+ * the bridge's internal ports (the host's own traffic) are copied too, in
+ * full since they are not mbufs. */
+std::string
+plan_dpdk(const Tap &tap, const PlanEnv &env, const PortIndex &ports)
+{
+    const Selection &sel = tap.selection;
+
+    if (!env.dpdk_unavailable.empty()) {
+        return env.dpdk_unavailable;
+    }
+    if (!tap.enabled) {
+        return "the tap is disabled";
+    }
+
+    auto not_dpdk = [](const PlanPort &p, const char *what) {
+        return std::string(what) + " " + p.port_name + ": interface "
+               + p.name + " is of type " + type_name(p) + "; the DPDK "
+               "clone path copies between DPDK ports (types dpdk, "
+               "dpdkvhostuser and dpdkvhostuserclient)";
+    };
+    for (uint32_t port : tap.delivery.output_ports) {
+        auto p = ports.find(port);
+        if (p == ports.end()) {
+            return unknown_port(port);
+        }
+        if (p->second->kind != VTAP_PORT_DPDK) {
+            return not_dpdk(*p->second, "output_port");
+        }
+    }
+    if (sel.select_all) {
+        for (const PlanPort &p : env.ports) {
+            if (p.kind != VTAP_PORT_DPDK && p.type != "internal") {
+                return not_dpdk(p, "port");
+            }
+        }
+    }
+    for (const auto *list : {&sel.src_ports, &sel.dst_ports}) {
+        for (uint32_t port : *list) {
+            auto p = ports.find(port);
+            if (p == ports.end()) {
+                return unknown_port(port);
+            }
+            if (p->second->kind != VTAP_PORT_DPDK) {
+                return not_dpdk(*p->second, "port");
+            }
+        }
+    }
+    return "";
+}
+
+/* Returns true if the first output port of 'tap' is a DPDK port. */
+bool
+outputs_to_dpdk(const Tap &tap, const PortIndex &ports)
+{
+    auto p = ports.find(tap.delivery.output_ports.at(0));
+    return p != ports.end() && p->second->kind == VTAP_PORT_DPDK;
+}
+
 void
 clear_hooks(TapPlan *plan)
 {
@@ -198,25 +259,22 @@ plan_offload(const Policy &policy, const PlanEnv &env)
             break;
 
         case VTAP_OFFLOAD_AUTO:
-        case VTAP_OFFLOAD_EBPF: {
-            std::string why = plan_ebpf(tap, env, ports, &plan);
+        case VTAP_OFFLOAD_EBPF:
+        case VTAP_OFFLOAD_DPDK: {
+            /* 'auto' copies to a DPDK monitor on the DPDK clone path, to
+             * any other with the TC program where it can. */
+            bool dpdk = (tap.delivery.offload == VTAP_OFFLOAD_DPDK
+                         || (tap.delivery.offload == VTAP_OFFLOAD_AUTO
+                             && outputs_to_dpdk(tap, ports)));
+            std::string why = (dpdk ? plan_dpdk(tap, env, ports)
+                               : plan_ebpf(tap, env, ports, &plan));
             if (why.empty()) {
-                plan.backend = VTAP_BACKEND_EBPF;
+                plan.backend = dpdk ? VTAP_BACKEND_DPDK : VTAP_BACKEND_EBPF;
             } else {
                 refuse_offload(tap, &plan, why);
             }
             break;
         }
-
-        case VTAP_OFFLOAD_DPDK:
-            plan.backend = VTAP_BACKEND_NONE;
-            plan.reason = "cannot offload to DPDK: "
-                          + (env.dpdk_unavailable.empty()
-                             ? std::string("the DPDK clone path is not "
-                                           "implemented")
-                             : env.dpdk_unavailable)
-                          + "; the tap makes no copies";
-            break;
         }
     }
     return plans;
@@ -249,8 +307,11 @@ native_policy(const Policy &policy, const std::vector<TapPlan> &plans)
         switch (plans.at(i).backend) {
         case VTAP_BACKEND_NATIVE:
             break;
-        case VTAP_BACKEND_EBPF:
         case VTAP_BACKEND_DPDK:
+            /* OVS selects the packets; the clone path makes the copies. */
+            tap.delivery.dpdk_clone = true;
+            break;
+        case VTAP_BACKEND_EBPF:
             tap.selection.select_all = false;
             tap.selection.src_ports.clear();
             tap.selection.dst_ports.clear();

@@ -50,6 +50,8 @@ struct Delivery {
     uint32_t sampling = 0;
     uint32_t max_rate = 0;
     vtap_offload offload = VTAP_OFFLOAD_AUTO;
+    bool dpdk_clone = false;    /* Set by the offload planner, not by the
+                                 * configuration: see vtap_tap_info. */
 };
 
 /* One tap.  A tap that selects nothing is valid: it is then used only by

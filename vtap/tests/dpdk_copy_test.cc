@@ -21,6 +21,7 @@
  * after the copy, and the absence of leaks by the pool's in-use count. */
 
 #include "vtap/backends/dpdk/dpdk_copy.h"
+#include "vtap/capi/vtap_dpdk.h"
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
@@ -360,3 +361,44 @@ TEST_F(DpdkCopyTest, TrimAcrossSegmentsFreesTheRest)
 }
 
 }  // namespace
+
+/* The C ABI that the userspace datapath calls: same engine, modes mapped
+ * one to one, NULLs refused, an unknown mode read as the safest. */
+TEST_F(DpdkCopyTest, CApiMakesTheCopyTheDatapathAsksFor)
+{
+    rte_mbuf *pkt = packet(300);
+    std::vector<uint8_t> before = bytes(pkt);
+    vtap_dpdk_copy_mode used = VTAP_DPDK_FULL_COPY;
+
+    rte_mbuf *c = vtap_dpdk_make_copy(pkt, pool_, VTAP_DPDK_ZERO_COPY, 64,
+                                      0, 0, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(used, VTAP_DPDK_ZERO_COPY);
+    EXPECT_TRUE(RTE_MBUF_CLONED(c));
+    rte_pktmbuf_free(c);
+
+    c = vtap_dpdk_make_copy(pkt, pool_, VTAP_DPDK_HEADER_COPY, 64, 100,
+                            300, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(used, VTAP_DPDK_HEADER_COPY);
+    std::vector<uint8_t> want = tagged(before, 300);
+    want.resize(100);
+    EXPECT_EQ(bytes(c), want);
+    rte_pktmbuf_free(c);
+
+    c = vtap_dpdk_make_copy(pkt, pool_, static_cast<vtap_dpdk_copy_mode>(7),
+                            64, 0, 0, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(used, VTAP_DPDK_FULL_COPY);
+    EXPECT_FALSE(RTE_MBUF_CLONED(c));
+    EXPECT_EQ(bytes(c), before);
+    rte_pktmbuf_free(c);
+
+    EXPECT_EQ(vtap_dpdk_make_copy(nullptr, pool_, VTAP_DPDK_ZERO_COPY, 64, 0,
+                                  0, &used), nullptr);
+    EXPECT_EQ(vtap_dpdk_make_copy(pkt, nullptr, VTAP_DPDK_ZERO_COPY, 64, 0,
+                                  0, &used), nullptr);
+    EXPECT_EQ(rte_mbuf_refcnt_read(pkt), 1);
+    EXPECT_EQ(bytes(pkt), before);
+    rte_pktmbuf_free(pkt);
+}

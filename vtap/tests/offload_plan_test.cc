@@ -32,9 +32,10 @@ namespace {
 /* A bridge: p1..p3 veths (kernel, ifindex 11..13), int0 an internal port
  * (a kernel tap device, ifindex 20), mon a veth monitor (ifindex 30), mon2
  * an internal monitor (ifindex 31), dp1 a DPDK port, tun a VXLAN port and
- * bond with two veth members. */
+ * bond with two veth members; dp2 and dpmon (vhost-user) are DPDK ports
+ * too. */
 enum {
-    P1 = 1, P2, P3, INT0, MON, MON2, DP1, TUN, BOND_A, BOND_B
+    P1 = 1, P2, P3, INT0, MON, MON2, DP1, TUN, BOND_A, BOND_B, DP2, DPMON
 };
 
 class OffloadPlanTest : public ::testing::Test {
@@ -51,6 +52,8 @@ protected:
         add(TUN, "tun", "tun", "vxlan", VTAP_PORT_OTHER, 0);
         add(BOND_A, "bond", "bond-a", "", VTAP_PORT_KERNEL, 41);
         add(BOND_B, "bond", "bond-b", "", VTAP_PORT_KERNEL, 42);
+        add(DP2, "dp2", "dp2", "dpdk", VTAP_PORT_DPDK, 0);
+        add(DPMON, "dpmon", "dpmon", "dpdkvhostuser", VTAP_PORT_DPDK, 0);
     }
 
     ~OffloadPlanTest() override
@@ -94,10 +97,11 @@ protected:
         ASSERT_EQ(error, nullptr) << error;
     }
 
-    void plan(const char *ebpf_unavailable = nullptr)
+    void plan(const char *ebpf_unavailable = nullptr,
+              const char *dpdk_unavailable = "this build has no DPDK")
     {
         vtap_plan_env env = {ports_.data(), ports_.size(), ebpf_unavailable,
-                             "this build has no DPDK clone path"};
+                             dpdk_unavailable};
         char *error = nullptr;
 
         vtap_plan_destroy(plan_);
@@ -288,11 +292,83 @@ TEST_F(OffloadPlanTest, NoEbpfBackendInThisBuild)
 
 TEST_F(OffloadPlanTest, DpdkWithoutTheClonePathMakesNoCopies)
 {
-    tap("d", {DP1}, {}, {MON}, VTAP_OFFLOAD_DPDK);
+    tap("d", {DP1}, {}, {DPMON}, VTAP_OFFLOAD_DPDK);
+    tap("a", {DP1}, {}, {DPMON});
     plan();
     EXPECT_EQ(backend(0), "none");
-    EXPECT_EQ(reason(0), "cannot offload to DPDK: this build has no DPDK "
-              "clone path; the tap makes no copies");
+    EXPECT_EQ(reason(0), "cannot offload to DPDK: this build has no DPDK; "
+              "the tap makes no copies");
+    EXPECT_EQ(backend(1), "native");
+    EXPECT_EQ(reason(1), "not offloaded: this build has no DPDK");
+}
+
+/* Taps between DPDK ports go to the clone path, explicitly or by 'auto';
+ * OVS keeps their selection, and the compiled taps say who copies. */
+TEST_F(OffloadPlanTest, DpdkPortsGoToTheClonePath)
+{
+    tap("d", {DP1}, {DP2}, {DPMON}, VTAP_OFFLOAD_DPDK);
+    tap("a", {DP2}, {}, {DP1});
+    tap("all", {}, {}, {DPMON}, VTAP_OFFLOAD_DPDK, true);
+    tap("n", {DP1}, {}, {DPMON}, VTAP_OFFLOAD_NATIVE);
+    std::vector<vtap_port_info> all = ports_;
+    ports_.clear();
+    for (const vtap_port_info &p : all) {
+        if (p.kind == VTAP_PORT_DPDK || !strcmp(p.type, "internal")) {
+            ports_.push_back(p);
+        }
+    }
+    plan(nullptr, nullptr);
+    for (size_t i = 0; i < 3; i++) {
+        EXPECT_EQ(backend(i), "dpdk") << i;
+        EXPECT_EQ(reason(i), "") << i;
+    }
+    EXPECT_EQ(backend(3), "native");
+
+    std::vector<size_t> indexes;
+    EXPECT_TRUE(ebpf_taps(&indexes).empty());
+
+    vtap_classifier *cls = vtap_plan_compile(plan_);
+    ASSERT_NE(cls, nullptr);
+    const vtap_tap_info *d = vtap_classifier_find_name(cls, "d");
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->dpdk_clone);
+    EXPECT_TRUE(d->enabled);
+    EXPECT_EQ(V(d->src_ports, d->src_ports + d->n_src_ports), V{DP1});
+    EXPECT_EQ(V(d->dst_ports, d->dst_ports + d->n_dst_ports), V{DP2});
+    EXPECT_TRUE(vtap_classifier_find_name(cls, "all")->select_all);
+    EXPECT_TRUE(vtap_classifier_find_name(cls, "all")->dpdk_clone);
+    EXPECT_FALSE(vtap_classifier_find_name(cls, "n")->dpdk_clone);
+    vtap_classifier_destroy(cls);
+}
+
+/* The clone path copies between DPDK ports only: anything else is refused
+ * by name, and 'auto' says why it stays native. */
+TEST_F(OffloadPlanTest, DpdkRefusesOtherPorts)
+{
+    tap("src", {P1}, {}, {DPMON}, VTAP_OFFLOAD_DPDK);
+    tap("out", {DP1}, {}, {MON}, VTAP_OFFLOAD_DPDK);
+    tap("all", {}, {}, {DPMON}, VTAP_OFFLOAD_DPDK, true);
+    tap("auto", {P1}, {}, {DPMON});
+    plan(nullptr, nullptr);
+    const char *why = "the DPDK clone path copies between DPDK ports (types "
+                      "dpdk, dpdkvhostuser and dpdkvhostuserclient)";
+    EXPECT_EQ(backend(0), "none");
+    EXPECT_EQ(reason(0), std::string("cannot offload to DPDK: port p1: "
+                                     "interface p1 is of type system; ")
+                         + why + "; the tap makes no copies");
+    EXPECT_EQ(backend(1), "none");
+    EXPECT_EQ(reason(1), std::string("cannot offload to DPDK: output_port "
+                                     "mon: interface mon is of type "
+                                     "system; ")
+                         + why + "; the tap makes no copies");
+    EXPECT_EQ(backend(2), "none");
+    EXPECT_EQ(reason(2), std::string("cannot offload to DPDK: port p1: "
+                                     "interface p1 is of type system; ")
+                         + why + "; the tap makes no copies");
+    EXPECT_EQ(backend(3), "native");
+    EXPECT_EQ(reason(3), std::string("not offloaded: port p1: interface p1 "
+                                     "is of type system; ")
+                         + why);
 }
 
 /* A backend that refuses a planned tap: auto falls back to native, an

@@ -1,0 +1,62 @@
+/*
+ * Copyright (c) 2026 The OVS-vTAP authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+
+/* The C ABI of the DPDK copy engine: vtap/capi/vtap_dpdk.h. */
+
+#include "vtap/capi/vtap_dpdk.h"
+
+#include "vtap/backends/dpdk/dpdk_copy.h"
+
+namespace {
+
+using vtap::dpdk::CopyMode;
+
+/* The C and C++ enums list the modes in the same order. */
+static_assert(static_cast<int>(CopyMode::kZeroCopy) == VTAP_DPDK_ZERO_COPY
+              && static_cast<int>(CopyMode::kHeaderCopy)
+                 == VTAP_DPDK_HEADER_COPY
+              && static_cast<int>(CopyMode::kFullCopy) == VTAP_DPDK_FULL_COPY,
+              "copy modes differ between the C ABI and the engine");
+
+}  // namespace
+
+extern "C" struct rte_mbuf *
+vtap_dpdk_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
+                    enum vtap_dpdk_copy_mode mode, uint32_t header_bytes,
+                    uint32_t snaplen, uint16_t vlan_tci,
+                    enum vtap_dpdk_copy_mode *mode_used)
+{
+    if (!pkt || !pool) {
+        return nullptr;
+    }
+
+    vtap::dpdk::CopyRequest req;
+    /* A mode outside the enum is read as the safest one. */
+    req.mode = (mode == VTAP_DPDK_ZERO_COPY ? CopyMode::kZeroCopy
+                : mode == VTAP_DPDK_HEADER_COPY ? CopyMode::kHeaderCopy
+                : CopyMode::kFullCopy);
+    req.header_bytes = header_bytes;
+    req.snaplen = snaplen;
+    req.vlan_tci = vlan_tci;
+
+    CopyMode used = req.mode;
+    rte_mbuf *copy = vtap::dpdk::make_copy(pkt, pool, req, &used);
+    if (copy && mode_used) {
+        *mode_used = static_cast<enum vtap_dpdk_copy_mode>(used);
+    }
+    return copy;
+}
