@@ -6,11 +6,10 @@ matrix of modes, the peers at scale, the reconfiguration latency.
 What is counted and why:
 - packets at the namespaces' own interfaces (sender tx, receiver and
   monitor rx): what a VM and a monitor really got;
-- CPU: ovs-vswitchd's utime+stime, the softirq time of every core, and the
-  busy time of every core (/proc/stat).  With trafgen saturating its core,
-  a costlier copy shows up as fewer packets for the same busy time, so the
-  CPU per copy is the busy time beyond what the same packets cost with no
-  copy (the `none` run of the same size and load), per copy delivered;
+- CPU per copy: what copying costs the core that makes the copies, read
+  from the throughput that core loses at maximum load (see copy_cost);
+  ovs-vswitchd's utime+stime and every core's softirq time per packet are
+  reported too;
 - the eBPF program's own run time (kernel.bpf_stats_enabled: run_time_ns
   and run_cnt of our TC programs), only around runs with an ebpf tap, so
   that the stats' own cost does not burden the other modes."""
@@ -146,12 +145,13 @@ def measure(sb, size, gap_us, warmup, duration, bpf=None):
     return r
 
 
-def run_modes(sb, modes, cfg, results):
-    """Every runnable mode at every size and load, interleaved: for each
-    repetition, for each size and load, the modes one after the other in an
-    order rotated by one per repetition."""
+def run_modes(sb, modes, cfg, results, fixed=True):
+    """Every runnable mode at every size and load (maximum, and FIXED the
+    paced one), interleaved: for each repetition, for each size and load,
+    the modes one after the other in an order rotated by one per
+    repetition."""
     runnable = [m for m in modes if m not in cfg['modes'].skipped]
-    loads = [('max', None), ('fixed', cfg['gap_us'])]
+    loads = [('max', None)] + ([('fixed', cfg['gap_us'])] if fixed else [])
     cells = cfg['reps'] * len(cfg['sizes']) * len(loads) * len(runnable)
     n = 0
     started = time.time()
@@ -180,16 +180,26 @@ def run_modes(sb, modes, cfg, results):
                            r['rcv_pps'], r['mon_pps'], n, cells, eta))
 
 
-def copy_cost(cells, base_cells):
-    """CPU microseconds per copy beyond the no-copy cost of the same
-    packets: (busy - received x busy per packet with no copy) / copies."""
-    per_pkt = median([c['busy_cpu_s'] / c['rcv_packets'] for c in base_cells
-                      if c['rcv_packets']])
-    if per_pkt is None:
+KERNEL_COPIERS = ('tc-mirred', 'tc-u32', 'ebpf')
+
+
+def copy_cost(mode, s, base):
+    """CPU microseconds per copy, from what copying costs the core that
+    makes the copies, at maximum load, where that core is saturated: the
+    sender's core for tc and eBPF (their TC hooks run in the softirq of
+    the sender's transmit), ovs-vswitchd's (or its PMD's) core for the
+    copies OVS makes.  A saturated core spends 1 s per second: with no copy
+    on N_none packets, with copies on N packets and C copies, so a copy
+    costs (1 - N / N_none) / C seconds, N being the packets sent (kernel
+    copies) or forwarded (OVS copies).  This is the cost the copies really
+    have on this machine, and it needs no CPU accounting, which is too
+    coarse (10 ms ticks) for windows of a second."""
+    if not base or not s.get('mon_pps'):
         return None
-    return median([(c['busy_cpu_s'] - c['rcv_packets'] * per_pkt)
-                   / c['mon_packets'] * 1e6 for c in cells
-                   if c['mon_packets']])
+    k = 'sent_pps' if mode in KERNEL_COPIERS else 'rcv_pps'
+    if not base.get(k) or s.get(k) is None:
+        return None
+    return (1 - s[k] / base[k]) / s['mon_pps'] * 1e6
 
 
 def summarize(results):
@@ -212,12 +222,6 @@ def summarize(results):
             vals = [c[k] for c in cs]
             s[k + '_min'], s[k + '_max'] = min(vals), max(vals)
         s['errors'] = [c['error'] for c in cs if c.get('error')]
-        base = groups.get((topo, load, size, 'none'), [])
-        # With a PMD thread polling, its core is always busy: no CPU per
-        # copy can be read from the busy time on DPDK.
-        s['cpu_us_per_copy'] = (copy_cost(cs, base)
-                                if mode != 'none' and topo == 'kernel'
-                                else None)
         summary.append(s)
     by = {(s['topology'], s['load'], s['size'], s['mode']): s
           for s in summary}
@@ -230,6 +234,9 @@ def summarize(results):
                                       and s[k] is not None else None)
         s['rcv_vs_none'] = (s['rcv_pps'] / none['rcv_pps']
                             if none and none['rcv_pps'] else None)
+        s['cpu_us_per_copy'] = (copy_cost(s['mode'], s, none)
+                                if s['load'] == 'max' and s['mode'] != 'none'
+                                else None)
         # Per repetition, against the mirror run of the same repetition.
         per_rep = {}
         for c in results['cells']:
@@ -257,8 +264,8 @@ def run_scale(sb, plan, cfg, results):
     copy against a no-copy run of the same phase, ovs-vswitchd's memory."""
     base = [measure(sb, 64, None, cfg['warmup'], cfg['duration'])
             for _ in range(cfg['scale_reps'])]
-    results['scale'].append(scale_entry(sb, 'none', 0, 0, 0, base, base,
-                                        sb.vswitchd_rss_kb()))
+    base = scale_entry(sb, 'none', 0, 0, 0, base, None, sb.vswitchd_rss_kb())
+    results['scale'].append(base)
     rss_base = sb.vswitchd_rss_kb()
     for peer, counts in plan:
         for count in counts:
@@ -311,8 +318,7 @@ def scale_entry(sb, peer, count, commit, applied, runs, base, rss0):
     for k in ('sent_pps', 'rcv_pps', 'mon_pps', 'rcv_share', 'mon_share',
               'vswitchd_s_per_mpkt', 'bpf_ns_per_pkt', 'bpf_ns_per_copy'):
         e[k] = median([r.get(k) for r in runs])
-    e['cpu_us_per_copy'] = (copy_cost(runs, base)
-                            if count and sb.kind == 'kernel' else None)
+    e['cpu_us_per_copy'] = copy_cost(peer, e, base) if count else None
     return e
 
 

@@ -31,8 +31,8 @@ REPLAY_CASES = [
 ]
 
 
-def run_replay(sb, modes, backends, results, workdir):
-    """For each backend and case: replay the crafted pcap from the sender,
+def run_replay(sb, modes, backends, results, workdir, cases=None):
+    """For each backend and case (CASES: their names; default all): replay the crafted pcap from the sender,
     capture at the receiver and the monitor, compare."""
     frames = craft_frames()
     pcap = os.path.join(workdir, 'replay-input.pcap')
@@ -41,6 +41,8 @@ def run_replay(sb, modes, backends, results, workdir):
     snd_mac = bytes(int(x, 16) for x in MAC['snd'].split(':'))
     for backend in backends:
         for name, opts, pred, snaplen, vlan in REPLAY_CASES:
+            if cases and name not in cases:
+                continue
             sb.vsctl('add-tap', BR, 'vtb-r', sb.port['mon'],
                      'select_src_port=' + sb.port['snd'],
                      'offload=' + backend, *opts)

@@ -256,12 +256,14 @@ def markdown(results):
         out.append('')
         out.append('"partial": the run had fewer than 10,000 policies (the '
                    'quick run); the verdict is for the count shown.  CPU per '
-                   'copy: busy CPU time of both cores beyond what the same '
-                   'packets cost with no copy (the `none` run of the same '
-                   'size), per copy delivered; the BPF run time is the '
+                   'copy (maximum load): the throughput the copies cost the '
+                   'core that makes them, which is saturated: (1 - N / '
+                   'N_none) / copies per second, N the packets sent (tc and '
+                   'eBPF copy in the sender\'s softirq, on its core) or '
+                   'forwarded (OVS copies, on ovs-vswitchd\'s or the PMD\'s '
+                   'core), N_none the same with no copy.  BPF run time: the '
                    'kernel\'s own count for our TC programs '
-                   '(kernel.bpf_stats_enabled, enabled only around ebpf '
-                   'runs).\n')
+                   '(kernel.bpf_stats_enabled, on only around ebpf runs).\n')
     st = results.get('tap_status', {})
     for topo, modes in st.items():
         for m, s in modes.items():
@@ -273,11 +275,12 @@ def markdown(results):
                               s.get('reason') or s.get('error') or s))
     if results.get('summary'):
         out.append('\n## Copy modes, interleaved\n')
-        out.append('CPU per copy in us (kernel ports only: on DPDK ports the '
-                   'PMD thread polls, so its core is always busy); vswitchd '
-                   'and softirq: CPU seconds per million packets delivered '
-                   'to the receiver; BPF: ns of our programs\' run time per '
-                   'packet sent and per copy.\n')
+        out.append('CPU per copy in us, at maximum load (see Targets); '
+                   'vswitchd and softirq: CPU seconds per million packets '
+                   'delivered to the receiver (on DPDK ports the PMD thread '
+                   'polls, so its time says nothing of the load); BPF: ns '
+                   'of our programs\' run time per packet sent and per '
+                   'copy.\n')
         out.append('| ports | load | frame | mode | sent kpps | rcv kpps | '
                    'rcv Mbit/s | mon kpps | mon Mbit/s | rcv % | mon % | '
                    'rcv vs none | CPU us/copy | BPF ns/pkt | BPF ns/copy | '
