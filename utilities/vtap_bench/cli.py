@@ -57,7 +57,7 @@ def parse_args(argv):
         'error.')
     p.add_argument('--quick', action='store_true',
                    help='seconds, not minutes: 64 and 1518 B, 1 s runs, 1 '
-                   'repetition, 1 and 100 taps, 1 and 1,000 tc filters; '
+                   'repetition, 1 and 1,000 taps and tc filters; '
                    'every mode the build has (for make check)')
     p.add_argument('--replay', action='store_true',
                    help='only the replay check (crafted pcap, tcpreplay, '
@@ -86,7 +86,7 @@ def parse_args(argv):
                    '%(default)s: about 20-25 kpps here; the rate reached is '
                    'measured and reported)')
     p.add_argument('--scale', help='comma-separated tap counts (default '
-                   '1,100,1000,10000; quick 1,100; "" for none)')
+                   '1,100,1000,10000; quick 1,1000; "" for none)')
     p.add_argument('--tc-filters', help='comma-separated counts of tc u32 '
                    'filters (default 1,1000,10000; quick 1,1000; "" for '
                    'none)')
@@ -122,7 +122,7 @@ def config(args):
         'duration': args.duration or (1.0 if quick else 2.0),
         'warmup': args.warmup or (0.3 if quick else 0.5),
         'gap_us': args.gap,
-        'scale': counts(args.scale, [1, 100] if quick
+        'scale': counts(args.scale, [1, 1000] if quick
                         else [1, 100, 1000, 10000]),
         'tc_filters': counts(args.tc_filters, [1, 1000] if quick
                              else [1, 1000, 10000]),
@@ -154,11 +154,10 @@ def run_topology(sb, modes, cfg, args, results, outdir):
                 'expected' % (sb.kind, mode, st))
     taps = [b for b in ('native', 'ebpf', 'dpdk') if b in runnable]
     if not args.replay:
-        # The quick run keeps the DPDK ports to the maximum load (on DPDK,
-        # CPU per copy is read from it too) to stay within make check's
-        # time.
-        run_modes(sb, runnable, cfg, results,
-                  fixed=not (sb.dpdk and cfg['quick']))
+        # DPDK ports at the maximum load only: at a fixed load every mode
+        # delivers everything and the PMD thread's polling hides what the
+        # copies cost, so those runs would only lengthen the run.
+        run_modes(sb, runnable, cfg, results, fixed=not sb.dpdk)
         if sb.dpdk:
             plan = [] if cfg['quick'] else \
                 [('native', [c for c in cfg['scale'] if c in (1, 10000)])]
@@ -180,7 +179,7 @@ def run_topology(sb, modes, cfg, args, results, outdir):
         backends = ['dpdk'] if sb.dpdk else \
             [b for b in ('native', 'ebpf') if b in runnable]
         run_replay(sb, m, [b for b in backends if b in runnable], results,
-                   outdir, cases=['udp4-5001', 'icmp4-vlan']
+                   outdir, cases=['udp4-5001']
                    if sb.dpdk and cfg['quick'] else None)
     sb.cleanup()
 
