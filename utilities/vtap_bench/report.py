@@ -84,6 +84,16 @@ class Lookup:
         return self.scale.get((topo, peer, 1))
 
 
+def _per_size(target, vals, least):
+    """A row for a share that must be at least LEAST at every size: VALS
+    is {frame size: share}."""
+    return (target,
+            ', '.join('%d B %s' % (z, _pct(v)) for z, v in vals.items())
+            or '-',
+            _verdict(all(v and v >= least for v in vals.values())
+                     if vals else None))
+
+
 def _verdict(ok, complete=True):
     if ok is None:
         return 'not measured'
@@ -101,13 +111,10 @@ def targets(results):
 
     # eBPF.
     sh = {z: L.s('kernel', z, 'ebpf') for z in L.sizes}
-    vals = {z: s['mon_share'] for z, s in sh.items() if s}
-    rows.append(('eBPF: copies the whole wire (monitor gets every packet '
-                 'sent, max load)',
-                 ', '.join('%d B %s' % (z, _pct(v)) for z, v in vals.items())
-                 or '-',
-                 _verdict(all(v and v >= 0.99 for v in vals.values())
-                          if vals else None)))
+    rows.append(_per_size('eBPF: copies the whole wire (monitor gets every '
+                          'packet sent, max load)',
+                          {z: s['mon_share'] for z, s in sh.items() if s},
+                          0.99))
     figs, oks = [], []
     for z in edge:
         e, t = L.s('kernel', z, 'ebpf'), L.s('kernel', z, 'tc-mirred')
@@ -128,14 +135,10 @@ def targets(results):
                  'vs 1 filter, 10,000 taps vs 10,000 filters)',
                  '; '.join(figs) or '-',
                  _verdict(all(oks) if oks else None)))
-    vals = {z: L.s('kernel', z, 'ebpf')['rcv_vs_none'] for z in L.sizes
-            if L.s('kernel', z, 'ebpf')}
-    rows.append(('eBPF: forwarding with the tap >= 97 % of no copy, every '
-                 'frame size',
-                 ', '.join('%d B %s' % (z, _pct(v)) for z, v in vals.items())
-                 or '-',
-                 _verdict(all(v and v >= 0.97 for v in vals.values())
-                          if vals else None)))
+    rows.append(_per_size('eBPF: forwarding with the tap >= 97 % of no '
+                          'copy, every frame size',
+                          {z: s['rcv_vs_none'] for z, s in sh.items() if s},
+                          0.97))
     if e10 and t10:
         r = ratio(e10['mon_pps'], t10['mon_pps'])
         rows.append(('eBPF at 10,000 policies >= 5x tc u32 with 10,000 '
@@ -181,13 +184,12 @@ def targets(results):
             if L.s('dpdk', z, 'dpdk')}
     copies = results.get('tap_status', {}).get('dpdk', {}).get(
         'dpdk', {}).get('backend') == 'dpdk'
-    rows.append(('DPDK: forwarding with the dpdk tap >= 90 % of no copy',
-                 ', '.join('%d B %s' % (z, _pct(v)) for z, v in vals.items())
-                 or '-',
-                 _verdict(all(v and v >= 0.9 for v in vals.values())
-                          if vals else None) if copies or not vals
-                 else 'NOT MET: the tap makes no copies, so this is '
-                 'forwarding without a copy'))
+    row = _per_size('DPDK: forwarding with the dpdk tap >= 90 % of no copy',
+                    vals, 0.9)
+    if vals and not copies:
+        row = row[:2] + ('NOT MET: the tap makes no copies, so this is '
+                         'forwarding without a copy',)
+    rows.append(row)
 
     # Native.
     for topo in ('kernel', 'dpdk'):
@@ -236,6 +238,20 @@ def targets(results):
 
 
 # -- Markdown ----------------------------------------------------------------
+
+def table(out, head, rows):
+    """A Markdown table onto OUT."""
+    out.append('| %s |' % ' | '.join(head))
+    out.append('|' + '---|' * len(head))
+    for r in rows:
+        out.append('| %s |' % ' | '.join(r))
+    out.append('')
+
+
+def figures(d, spec):
+    """The cells of D's figures: SPEC is [(key, scale, format)]."""
+    return [fmt(None if d.get(k) is None else d[k] * scale, f)
+            for k, scale, f in spec]
 
 def markdown(results):
     out = []
@@ -294,29 +310,28 @@ def markdown(results):
                    'polls, so its time says nothing of the load); BPF: ns '
                    'of our programs\' run time per packet sent and per '
                    'copy.\n')
-        out.append('| ports | load | frame | mode | sent kpps | rcv kpps | '
-                   'rcv Mbit/s | mon kpps | mon Mbit/s | rcv % | mon % | '
-                   'rcv vs none | CPU us/copy | BPF ns/pkt | BPF ns/copy | '
-                   'vswitchd s/Mpkt | softirq s/Mpkt | rcv vs mirror | mon '
-                   'vs mirror |')
-        out.append('|' + '---|' * 19)
-        for s in results['summary']:
-            out.append('| %s |' % ' | '.join([
-                s['topology'], s['load'], str(s['size']), s['mode'],
-                fmt(s['sent_pps'] and s['sent_pps'] / 1e3, '%.1f'),
-                fmt(s['rcv_pps'] / 1e3, '%.1f'),
-                fmt(s['rcv_mbps'], '%.1f'),
-                fmt(s['mon_pps'] / 1e3, '%.1f'),
-                fmt(s['mon_mbps'], '%.1f'),
-                fmt(s['rcv_share'] and s['rcv_share'] * 100, '%.1f'),
-                fmt(s['mon_share'] and s['mon_share'] * 100, '%.1f'),
-                fmt(s['rcv_vs_none'], '%.2f'),
-                fmt(s['cpu_us_per_copy'], '%.2f'),
-                fmt(s['bpf_ns_per_pkt']), fmt(s['bpf_ns_per_copy']),
-                fmt(s['vswitchd_s_per_mpkt'], '%.2f'),
-                fmt(s['softirq_s_per_mpkt'], '%.2f'),
-                fmt(s['rcv_vs_mirror'], '%.2f'),
-                fmt(s['mon_vs_mirror'], '%.2f')]))
+        table(out, ['ports', 'load', 'frame', 'mode', 'sent kpps',
+                    'rcv kpps', 'rcv Mbit/s', 'mon kpps', 'mon Mbit/s',
+                    'rcv %', 'mon %', 'rcv vs none', 'CPU us/copy',
+                    'BPF ns/pkt', 'BPF ns/copy', 'vswitchd s/Mpkt',
+                    'softirq s/Mpkt', 'rcv vs mirror', 'mon vs mirror'],
+              [[s['topology'], s['load'], str(s['size']), s['mode']]
+               + figures(s, [('sent_pps', 1e-3, '%.1f'),
+                             ('rcv_pps', 1e-3, '%.1f'),
+                             ('rcv_mbps', 1, '%.1f'),
+                             ('mon_pps', 1e-3, '%.1f'),
+                             ('mon_mbps', 1, '%.1f'),
+                             ('rcv_share', 100, '%.1f'),
+                             ('mon_share', 100, '%.1f'),
+                             ('rcv_vs_none', 1, '%.2f'),
+                             ('cpu_us_per_copy', 1, '%.2f'),
+                             ('bpf_ns_per_pkt', 1, '%.0f'),
+                             ('bpf_ns_per_copy', 1, '%.0f'),
+                             ('vswitchd_s_per_mpkt', 1, '%.2f'),
+                             ('softirq_s_per_mpkt', 1, '%.2f'),
+                             ('rcv_vs_mirror', 1, '%.2f'),
+                             ('mon_vs_mirror', 1, '%.2f')])
+               for s in results['summary']])
         out.append('')
     if results['skipped']:
         out.append('Skipped:\n')
@@ -336,23 +351,24 @@ def markdown(results):
                    'Installed: seconds until the command returned / until '
                    'ovs-vswitchd applied it (tc applies as it goes).  RSS '
                    'growth: ovs-vswitchd\'s, since the start of this phase.\n')
-        out.append('| ports | peer | policies | in place | installed s | '
-                   'applied s | rcv kpps | mon kpps | mon % | CPU us/copy | '
-                   'BPF ns/pkt | BPF ns/copy | vswitchd s/Mpkt | RSS MiB | '
-                   'RSS growth MiB |')
-        out.append('|' + '---|' * 15)
-        for e in results['scale']:
-            out.append('| %s |' % ' | '.join([
-                e['topology'], e['peer'], str(e['count']),
-                str(e.get('listed', '-')), '%.2f' % e['commit_s'],
-                '%.2f' % e['applied_s'], fmt(e['rcv_pps'] / 1e3, '%.1f'),
-                fmt(e['mon_pps'] / 1e3, '%.1f'),
-                fmt(e['mon_share'] and e['mon_share'] * 100, '%.1f'),
-                fmt(e['cpu_us_per_copy'], '%.2f'),
-                fmt(e['bpf_ns_per_pkt']), fmt(e['bpf_ns_per_copy']),
-                fmt(e['vswitchd_s_per_mpkt'], '%.2f'),
-                '%.1f' % (e['rss_after_kb'] / 1024),
-                '%.1f' % (e['rss_growth_kb'] / 1024)]))
+        table(out, ['ports', 'peer', 'policies', 'in place', 'installed s',
+                    'applied s', 'rcv kpps', 'mon kpps', 'mon %',
+                    'CPU us/copy', 'BPF ns/pkt', 'BPF ns/copy',
+                    'vswitchd s/Mpkt', 'RSS MiB', 'RSS growth MiB'],
+              [[e['topology'], e['peer'], str(e['count']),
+                str(e.get('listed', '-'))]
+               + figures(e, [('commit_s', 1, '%.2f'),
+                             ('applied_s', 1, '%.2f'),
+                             ('rcv_pps', 1e-3, '%.1f'),
+                             ('mon_pps', 1e-3, '%.1f'),
+                             ('mon_share', 100, '%.1f'),
+                             ('cpu_us_per_copy', 1, '%.2f'),
+                             ('bpf_ns_per_pkt', 1, '%.0f'),
+                             ('bpf_ns_per_copy', 1, '%.0f'),
+                             ('vswitchd_s_per_mpkt', 1, '%.2f'),
+                             ('rss_after_kb', 1 / 1024, '%.1f'),
+                             ('rss_growth_kb', 1 / 1024, '%.1f')])
+               for e in results['scale']])
         out.append('')
     if results['latency']:
         out.append('## Reconfiguration latency\n')
