@@ -23,7 +23,8 @@ from .modes import ALL_MODES, DPDK_MODES, KERNEL_MODES, Modes
 from .plot import plot
 from .replay import run_replay
 from .report import check_results, machine_facts, markdown
-from .topology import Sandbox, dpdk_unavailable, restore_hugepages
+from .topology import (Sandbox, Unavailable, dpdk_unavailable,
+                       restore_hugepages)
 
 FULL_SIZES = [64, 128, 256, 512, 1024, 1280, 1518]
 QUICK_SIZES = [64, 1518]
@@ -283,8 +284,15 @@ def main(argv, script):
             sb.logs_to = outdir
             sandboxes.append(sb)
             mine = KERNEL_MODES if topo == 'kernel' else DPDK_MODES
-            run_topology(sb, [m for m in modes if m in mine], cfg, args,
-                         results, outdir)
+            try:
+                run_topology(sb, [m for m in modes if m in mine], cfg, args,
+                             results, outdir)
+            except Unavailable as e:
+                if args.dpdk or args.dpdk_only:
+                    raise
+                sb.cleanup()
+                results['skipped']['%s topology' % topo] = str(e)
+                log('%s topology skipped: %s' % (topo, e))
         summarize(results)
         results['failures'] = check_results(results)
     except KeyboardInterrupt as e:

@@ -37,6 +37,11 @@ DPDK_PREFIX = 'vtbench'
 DPDK_PORT = {r: 'vtb-d' + r for r in ROLES}
 
 
+class Unavailable(Failure):
+    """The machine cannot give what a topology needs (hugepages): an
+    automatic DPDK topology is then skipped with the reason, not failed."""
+
+
 def find_binaries(top, script):
     """Open vSwitch's binaries and schema: those of the built tree TOP if it
     has them; else those installed with this script (its own bin/ and
@@ -339,7 +344,8 @@ class Sandbox:
                 f.write(str(DPDK_HUGEPAGES))
         got = int(open(HUGEPAGES).read())
         if got < DPDK_HUGEPAGES // 2:
-            raise Failure('only %d hugepages could be had' % got)
+            raise Unavailable('only %d hugepages of 2 MB could be had (%d '
+                              'wanted)' % (got, DPDK_HUGEPAGES))
         self.hugetlbfs = os.path.join(self.rundir, 'hugepages')
         os.mkdir(self.hugetlbfs)
         run(['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'nodev',
