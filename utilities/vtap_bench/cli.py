@@ -18,7 +18,8 @@ import time
 
 from . import common
 from .common import LOCK, PROG, Failure, log, run
-from .measure import BpfStats, run_latency, run_modes, run_scale, summarize
+from .measure import (BpfStats, rss_growth, run_latency, run_modes, run_scale,
+                      summarize)
 from .modes import ALL_MODES, DPDK_MODES, KERNEL_MODES, Modes
 from .plot import plot
 from .replay import run_replay
@@ -104,6 +105,10 @@ def parse_args(argv):
                     help='kernel ports only')
     p.add_argument('--dpdk-only', action='store_true',
                    help='the DPDK topology only')
+    p.add_argument('--render', metavar='JSON',
+                   help='measure nothing: write the report and the plot '
+                   'again from the ovs-vtap-bench.json of an earlier run '
+                   '(into --output, default the JSON\'s directory)')
     p.add_argument('--tree', metavar='DIR',
                    help='the built tree whose ovs/ holds the binaries '
                    '(default: the directory above this script; without '
@@ -185,8 +190,41 @@ def run_topology(sb, modes, cfg, args, results, outdir):
     sb.cleanup()
 
 
+def write_outputs(results, outdir):
+    """ovs-vtap-bench.json, .md and .png in OUTDIR; returns the report."""
+    report = markdown(results) if results['facts'] else ''
+    report += '\nElapsed: %.0f s.  JSON: %s' % (
+        results['elapsed_s'], os.path.join(outdir, 'ovs-vtap-bench.json'))
+    with open(os.path.join(outdir, 'ovs-vtap-bench.json'), 'w') as f:
+        json.dump(results, f, indent=1, default=str)
+    if results['summary'] or results['scale']:
+        png = plot(results, os.path.join(outdir, 'ovs-vtap-bench.png'))
+        if png:
+            report += '; plot: %s' % png
+    report += '\n'
+    with open(os.path.join(outdir, 'ovs-vtap-bench.md'), 'w') as f:
+        f.write(report)
+    return report
+
+
+def render(path, outdir):
+    """The report and plot of an earlier run, from its JSON, with this
+    version's summary and report (the raw figures are not touched)."""
+    with open(path) as f:
+        results = json.load(f)
+    summarize(results)
+    rss_growth(results['scale'])
+    results['failures'] = [x for x in results['failures']
+                           if x.startswith('error:')] + check_results(results)
+    outdir = os.path.abspath(outdir or os.path.dirname(path))
+    print(write_outputs(results, outdir))
+    return 1 if results['failures'] else 0
+
+
 def main(argv, script):
     args = parse_args(argv)
+    if args.render:
+        return render(args.render, args.output)
     if os.geteuid() != 0:
         print('%s: run as root (it creates network namespaces)' % PROG,
               file=sys.stderr)
@@ -309,18 +347,7 @@ def main(argv, script):
         return status
     if results['cells'] and not results['summary']:
         summarize(results)
-    report = markdown(results) if results['facts'] else ''
-    report += '\nElapsed: %.0f s.  JSON: %s' % (
-        results['elapsed_s'], os.path.join(outdir, 'ovs-vtap-bench.json'))
-    with open(os.path.join(outdir, 'ovs-vtap-bench.json'), 'w') as f:
-        json.dump(results, f, indent=1, default=str)
-    if results['summary'] or results['scale']:
-        png = plot(results, os.path.join(outdir, 'ovs-vtap-bench.png'))
-        if png:
-            report += '; plot: %s' % png
-    report += '\n'
-    with open(os.path.join(outdir, 'ovs-vtap-bench.md'), 'w') as f:
-        f.write(report)
+    report = write_outputs(results, outdir)
     print(report)
     if results['failures']:
         log('%d failure(s):' % len(results['failures']))

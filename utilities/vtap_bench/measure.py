@@ -266,7 +266,6 @@ def run_scale(sb, plan, cfg, results):
             for _ in range(cfg['scale_reps'])]
     base = scale_entry(sb, 'none', 0, 0, 0, base, None, sb.vswitchd_rss_kb())
     results['scale'].append(base)
-    rss_base = sb.vswitchd_rss_kb()
     for peer, counts in plan:
         for count in counts:
             rss0 = sb.vswitchd_rss_kb()
@@ -298,16 +297,28 @@ def run_scale(sb, plan, cfg, results):
                 sb.purge()
             e = scale_entry(sb, peer, count, commit, applied, runs, base,
                             rss0)
-            e.update(listed=installed, status=st, rss_base_kb=rss_base,
-                     rss_growth_kb=e['rss_after_kb'] - rss_base)
+            e.update(listed=installed, status=st)
             if peer in TAP_MODES and st.get('backend') != peer:
                 e['error'] = 'last tap status %s' % st
             results['scale'].append(e)
+            rss_growth(results['scale'])
             log('%s scale %-7s %5d: installed in %.2f s (applied %.2f s), '
                 'rcv %.0f pps, mon %.0f pps, %s us/copy, RSS +%d KiB'
                 % (sb.kind, peer, count, commit, applied, e['rcv_pps'],
                    e['mon_pps'], '-' if e['cpu_us_per_copy'] is None
                    else '%.2f' % e['cpu_us_per_copy'], e['rss_growth_kb']))
+
+
+def rss_growth(scale):
+    """ovs-vswitchd's RSS growth of each scale entry since just before
+    its peer's first count was installed (the memory freed when a count is
+    removed is not always given back to the system, so a peer is measured
+    from its own start, not from the phase's)."""
+    first = {}
+    for e in scale:
+        k = (e['topology'], e['peer'])
+        first.setdefault(k, e['rss_before_kb'])
+        e['rss_growth_kb'] = e['rss_after_kb'] - first[k]
 
 
 def scale_entry(sb, peer, count, commit, applied, runs, base, rss0):

@@ -350,7 +350,8 @@ def markdown(results):
                    'so they cannot hold one policy per address or port).  '
                    'Installed: seconds until the command returned / until '
                    'ovs-vswitchd applied it (tc applies as it goes).  RSS '
-                   'growth: ovs-vswitchd\'s, since the start of this phase.\n')
+                   'growth: ovs-vswitchd\'s, since just before the peer\'s '
+                   'first count was installed.\n')
         table(out, ['ports', 'peer', 'policies', 'in place', 'installed s',
                     'applied s', 'rcv kpps', 'mon kpps', 'mon %',
                     'CPU us/copy', 'BPF ns/pkt', 'BPF ns/copy',
