@@ -133,6 +133,22 @@ def stale_cleanup():
                     pass
             time.sleep(0.3)
             run(['ip', 'netns', 'del', ns], check=False)
+    # ovsdb-server runs outside the namespaces: found by its socket in a
+    # run directory of ours.
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\0')
+        except OSError:
+            continue
+        if any(a.startswith(b'--remote=punix:/tmp/vtbench-') for a in cmd):
+            log('killing stale %s (%s)' % (cmd[0].decode(errors='replace'),
+                                           pid))
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
     with open('/proc/mounts') as f:
         mounts = [line.split()[1] for line in f
                   if line.split()[2] == 'hugetlbfs']
@@ -140,6 +156,10 @@ def stale_cleanup():
         if m.startswith('/tmp/vtbench-'):
             log('removing stale hugetlbfs mount %s' % m)
             run(['umount', '-l', m], check=False)
+    # Run directories of killed runs (their hugetlbfs is unmounted above).
+    for d in glob.glob('/tmp/vtbench-*'):
+        if not os.path.ismount(os.path.join(d, 'hugepages')):
+            shutil.rmtree(d, ignore_errors=True)
     for d in glob.glob('/var/run/dpdk/%s*' % DPDK_PREFIX):
         shutil.rmtree(d, ignore_errors=True)
     restore_hugepages()
@@ -252,8 +272,8 @@ class Sandbox:
 
     # -- set up ------------------------------------------------------------
     def start(self):
-        self.rundir = tempfile.mkdtemp(prefix='vtbench-', dir='/tmp')
         stale_cleanup()
+        self.rundir = tempfile.mkdtemp(prefix='vtbench-', dir='/tmp')
         log('%s sandbox in %s (binaries: %s)'
             % (self.kind, self.rundir, self.bin_origin))
         self.up = True
