@@ -32,8 +32,9 @@ REPLAY_CASES = [
 
 
 def run_replay(sb, modes, backends, results, workdir, cases=None):
-    """For each backend and case (CASES: their names; default all): replay the crafted pcap from the sender,
-    capture at the receiver and the monitor, compare."""
+    """For each backend and case (CASES: their names; default all): replay
+    the crafted pcap from the sender, capture at the receiver and the
+    monitor, compare."""
     frames = craft_frames()
     pcap = os.path.join(workdir, 'replay-input.pcap')
     write_pcap(pcap, [f for f, _ in frames])
