@@ -76,6 +76,33 @@ TEST(TcTables, IdenticalMatchesShareARule)
     EXPECT_EQ(tables.taps.count(99), 0u);
 }
 
+TEST(TcTables, TapsWithoutMatchNeedNoMaskNorRule)
+{
+    TcMaskIds ids;
+    TcTables tables(&ids);
+
+    for (uint32_t i = 0; i < VTAP_TC_MAX_TAPS_PER_RULE; i++) {
+        ASSERT_EQ(tables.add_tap(make_tap(i, "", 5, 100 + i), i), "");
+    }
+    ASSERT_EQ(tables.hooks.size(), 1u);
+    const vtap_tc_hook &hook = tables.hooks.begin()->second;
+    EXPECT_EQ(hook.n_masks, 0u);
+    EXPECT_EQ(hook.n_all, static_cast<uint32_t>(VTAP_TC_MAX_TAPS_PER_RULE));
+    EXPECT_EQ(hook.all_slots[3], 3u);
+    EXPECT_TRUE(tables.masks.empty());
+    EXPECT_TRUE(tables.rules.empty());
+    EXPECT_TRUE(ids.ids().empty()) << "no mask id taken";
+
+    /* The same limit as for any other identical match. */
+    EXPECT_EQ(tables.add_tap(make_tap(99, "", 5), 99),
+              "more than 8 offloaded taps with this match on ifindex 5 "
+              "ingress (the TC program's limit)");
+    /* Taps with a match go beside them. */
+    ASSERT_EQ(tables.add_tap(make_tap(50, "udp", 5, 200), 50), "");
+    EXPECT_EQ(tables.hooks.begin()->second.n_masks, 1u);
+    EXPECT_EQ(tables.rules.size(), 1u);
+}
+
 TEST(TcTables, MasksPerHookAreLimited)
 {
     TcMaskIds ids;
