@@ -39,6 +39,16 @@ make_tap(uint64_t owner, const std::string &match, uint32_t src,
     return t;
 }
 
+/* Adds as many taps with 'match' on ifindex 5 as one match may have,
+ * with slots 0, 1... */
+void
+add_alike(TcTables *tables, const std::string &match)
+{
+    for (uint32_t i = 0; i < VTAP_TC_MAX_TAPS_PER_RULE; i++) {
+        ASSERT_EQ(tables->add_tap(make_tap(i, match, 5, 100 + i), i), "");
+    }
+}
+
 TEST(TcTables, TapsOfOneShapeShareAMaskAndHook)
 {
     TcMaskIds ids;
@@ -63,9 +73,7 @@ TEST(TcTables, IdenticalMatchesShareARule)
     TcMaskIds ids;
     TcTables tables(&ids);
 
-    for (uint32_t i = 0; i < VTAP_TC_MAX_TAPS_PER_RULE; i++) {
-        ASSERT_EQ(tables.add_tap(make_tap(i, "udp", 5, 100 + i), i), "");
-    }
+    add_alike(&tables, "udp");
     ASSERT_EQ(tables.rules.size(), 1u);
     EXPECT_EQ(tables.rules.begin()->second.n_taps,
               static_cast<uint32_t>(VTAP_TC_MAX_TAPS_PER_RULE));
@@ -81,9 +89,7 @@ TEST(TcTables, TapsWithoutMatchNeedNoMaskNorRule)
     TcMaskIds ids;
     TcTables tables(&ids);
 
-    for (uint32_t i = 0; i < VTAP_TC_MAX_TAPS_PER_RULE; i++) {
-        ASSERT_EQ(tables.add_tap(make_tap(i, "", 5, 100 + i), i), "");
-    }
+    add_alike(&tables, "");
     ASSERT_EQ(tables.hooks.size(), 1u);
     const vtap_tc_hook &hook = tables.hooks.begin()->second;
     EXPECT_EQ(hook.n_masks, 0u);
