@@ -30,8 +30,9 @@
  *     otherwise: AF_PACKET TX rings, tap devices and GSO often give only
  *     the Ethernet header linearly, and one helper call per header (three
  *     for UDP over IPv4) cost more than the rest of the parse together.
- *     Bytes beyond the window (long IPv6 extension chains) are still read
- *     with bpf_skb_load_bytes(), so what the parser sees never depends on
+ *     Packets with IPv6 extension headers or headers past the window are
+ *     parsed again by the same code reading the packet itself with
+ *     bpf_skb_load_bytes(), so what the parser sees never depends on
  *     where the kernel put the bytes.
  *   - The packet is not parsed at all where every tap copies everything
  *     (vtap_tc_hook.n_masks == 0). */
@@ -139,7 +140,6 @@ struct pkt_window {
      * (at most HDR_WINDOW - 1) stays inside for the verifier.  Aligned
      * for the 8-byte stores that fill it. */
     uint8_t buf[HDR_WINDOW + HDR_READ_MAX] __attribute__((aligned(8)));
-    struct __sk_buff *skb;
     bool beyond;                /* A read needed bytes of the packet that
                                  * are past the window. */
 };
@@ -153,7 +153,6 @@ window_fill(struct __sk_buff *skb, struct pkt_window *w)
     void *data_end = (void *) (long) skb->data_end;
     uint64_t len = skb->len;    /* 64 bits: no zero-extended copies. */
 
-    w->skb = skb;
     w->beyond = false;
     __builtin_memset(&w->buf[HDR_WINDOW], 0, HDR_READ_MAX);
     if (data + HDR_WINDOW <= data_end) {
@@ -194,15 +193,15 @@ window_fill(struct __sk_buff *skb, struct pkt_window *w)
  * reads from the window only and, if the packet goes on past it, fails and
  * sets w->beyond; the slow one, only run then, reads the packet itself.
  * (A read that could take either way would double the paths the verifier
- * walks at every header: 20 times the instructions to verify.) */
+ * walks at every header: ten times the instructions to verify.) */
 static __always_inline int
-window_read(struct pkt_window *w, uint32_t off, void *to, uint32_t len,
-            const bool slow)
+window_read(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+            void *to, uint32_t len, const bool slow)
 {
     if (slow) {
-        return bpf_skb_load_bytes(w->skb, off, to, len);
+        return bpf_skb_load_bytes(skb, off, to, len);
     }
-    if ((uint64_t) off + len > w->skb->len) {
+    if ((uint64_t) off + len > skb->len) {
         return -1;              /* Past the end of the packet. */
     }
     if (off <= HDR_WINDOW - len) {
@@ -229,15 +228,15 @@ window_read(struct pkt_window *w, uint32_t off, void *to, uint32_t len,
 /* Reads the L4 ports at 'off' for protocols that have them, if the 'len'
  * bytes of L4 that the IP header announces hold the whole header. */
 static __always_inline void
-parse_ports(struct pkt_window *w, uint32_t off, uint32_t len,
-            struct vtap_flow_key *key, const bool slow)
+parse_ports(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+            uint32_t len, struct vtap_flow_key *key, const bool slow)
 {
     uint8_t hdr[13];            /* Ports, and TCP's data offset at 12. */
 
     if (key->ip_proto == IPPROTO_TCP) {
         uint32_t doff;
 
-        if (len < 20 || window_read(w, off, hdr, 13, slow)) {
+        if (len < 20 || window_read(skb, w, off, hdr, 13, slow)) {
             return;
         }
         doff = (uint32_t) (hdr[12] >> 4) * 4;
@@ -245,11 +244,11 @@ parse_ports(struct pkt_window *w, uint32_t off, uint32_t len,
             return;
         }
     } else if (key->ip_proto == IPPROTO_UDP) {
-        if (len < 8 || window_read(w, off, hdr, 4, slow)) {
+        if (len < 8 || window_read(skb, w, off, hdr, 4, slow)) {
             return;
         }
     } else if (key->ip_proto == IPPROTO_SCTP_) {
-        if (len < 12 || window_read(w, off, hdr, 4, slow)) {
+        if (len < 12 || window_read(skb, w, off, hdr, 4, slow)) {
             return;
         }
     } else {
@@ -260,15 +259,14 @@ parse_ports(struct pkt_window *w, uint32_t off, uint32_t len,
 }
 
 static __always_inline void
-parse_ipv4(struct pkt_window *w, uint32_t off, struct vtap_flow_key *key,
-           const bool slow)
+parse_ipv4(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+           struct vtap_flow_key *key, const bool slow)
 {
-    struct __sk_buff *skb = w->skb;
     uint32_t size = skb->len > off ? skb->len - off : 0;
     struct iphdr ip;
     uint32_t ihl, tot_len;
 
-    if (window_read(w, off, &ip, sizeof ip, slow)) {
+    if (window_read(skb, w, off, &ip, sizeof ip, slow)) {
         return;
     }
     /* ipv4_sanity_check(). */
@@ -285,21 +283,20 @@ parse_ipv4(struct pkt_window *w, uint32_t off, struct vtap_flow_key *key,
     key->ipv4_dst = ip.daddr;
     /* Only the first fragment has the L4 header. */
     if (!(ip.frag_off & bpf_htons(0x1fff))) {
-        parse_ports(w, off + ihl, tot_len - ihl, key, slow);
+        parse_ports(skb, w, off + ihl, tot_len - ihl, key, slow);
     }
 }
 
 static __always_inline void
-parse_ipv6(struct pkt_window *w, uint32_t off, struct vtap_flow_key *key,
-           const bool slow)
+parse_ipv6(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+           struct vtap_flow_key *key, const bool slow)
 {
-    struct __sk_buff *skb = w->skb;
     uint32_t size = skb->len > off ? skb->len - off : 0;
     struct ipv6hdr ip6;
     uint32_t plen, end;
     uint8_t next;
 
-    if (window_read(w, off, &ip6, sizeof ip6, slow)) {
+    if (window_read(skb, w, off, &ip6, sizeof ip6, slow)) {
         return;
     }
     /* ipv6_sanity_check(). */
@@ -326,13 +323,20 @@ parse_ipv6(struct pkt_window *w, uint32_t off, struct vtap_flow_key *key,
             && next != IPV6_EXT_DSTOPTS && next != IPV6_EXT_AH
             && next != IPV6_EXT_FRAGMENT) {
             key->ip_proto = next;
-            parse_ports(w, off, end - off, key, slow);
+            parse_ports(skb, w, off, end - off, key, slow);
+            return;
+        }
+        if (!slow) {
+            /* Extension headers are rare, and following them with the
+             * window would make the verifier walk every combination of
+             * their lengths: leave them to the slow parser. */
+            w->beyond = true;
             return;
         }
         if (i == VTAP_TC_MAX_IPV6_EXT_HEADERS) {
             return;     /* More than the parser follows: stop at L3. */
         }
-        if (end - off < 8 || window_read(w, off, ext, sizeof ext, slow)) {
+        if (end - off < 8 || window_read(skb, w, off, ext, sizeof ext, slow)) {
             return;
         }
         len = (next == IPV6_EXT_FRAGMENT ? 8
@@ -355,15 +359,14 @@ parse_ipv6(struct pkt_window *w, uint32_t off, struct vtap_flow_key *key,
 /* Parses the packet of 'w' into '*key' (zeroed by the caller).  Whatever
  * cannot be parsed stays zero, as in Open vSwitch's flow extraction. */
 static __always_inline void
-parse_layers(struct pkt_window *w, struct vtap_flow_key *key,
-             const bool slow)
+parse_layers(struct __sk_buff *skb, struct pkt_window *w,
+             struct vtap_flow_key *key, const bool slow)
 {
-    struct __sk_buff *skb = w->skb;
     struct ethhdr eth;
     uint32_t off = sizeof eth;
     uint16_t proto;
 
-    if (window_read(w, 0, &eth, sizeof eth, slow)) {
+    if (window_read(skb, w, 0, &eth, sizeof eth, slow)) {
         return;
     }
     __builtin_memcpy(key->eth_src, eth.h_source, 6);
@@ -388,7 +391,7 @@ parse_layers(struct pkt_window *w, struct vtap_flow_key *key,
              * (netdev-linux puts it back in the packet). */
             break;
         }
-        if (window_read(w, off, tag, sizeof tag, slow)) {
+        if (window_read(skb, w, off, tag, sizeof tag, slow)) {
             break;              /* A cut tag: its TPID is the type. */
         }
         if (!key->vlan_tci) {
@@ -405,7 +408,7 @@ parse_layers(struct pkt_window *w, struct vtap_flow_key *key,
     if (bpf_ntohs(proto) < ETH_TYPE_MIN) {
         uint8_t llc[8];
 
-        if (window_read(w, off, llc, sizeof llc, slow)
+        if (window_read(skb, w, off, llc, sizeof llc, slow)
             || llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03
             || llc[3] || llc[4] || llc[5]
             || (llc[6] << 8 | llc[7]) < ETH_TYPE_MIN) {
@@ -418,31 +421,41 @@ parse_layers(struct pkt_window *w, struct vtap_flow_key *key,
     key->eth_type = proto;
 
     if (proto == bpf_htons(ETH_P_IP)) {
-        parse_ipv4(w, off, key, slow);
+        parse_ipv4(skb, w, off, key, slow);
     } else if (proto == bpf_htons(ETH_P_IPV6)) {
-        parse_ipv6(w, off, key, slow);
+        parse_ipv6(skb, w, off, key, slow);
     }
 }
 
-/* The two versions of the parser.  Not inlined: their locals get stack
- * frames of their own instead of adding to the caller's (BPF has 512
- * bytes for a whole call chain).  Both return a value that the caller
- * uses: the verifier refuses a function that returns with a pointer left
- * in r0, which clang allows in one whose result nobody reads. */
+/* The two versions of the parser, as global functions: the verifier
+ * checks each once, on its own, and the caller goes on from one state
+ * after the call instead of one per way through the parser (inlined, or
+ * as static functions, they made verifying the program 15 times longer).
+ * Global functions also get stack frames of their own (BPF has 512 bytes
+ * for a whole call chain).  'w' and 'key' are never NULL: the checks are
+ * for the verifier. */
 
-/* Returns true if the packet must be parsed again with parse_slow(). */
-static __attribute__((noinline)) bool
-parse_fast(struct pkt_window *w, struct vtap_flow_key *key)
+/* Returns nonzero if the packet must be parsed again with parse_slow(). */
+__attribute__((noinline)) int
+parse_fast(struct __sk_buff *skb, struct pkt_window *w,
+           struct vtap_flow_key *key)
 {
-    parse_layers(w, key, false);
+    if (!w || !key) {
+        return 0;
+    }
+    parse_layers(skb, w, key, false);
     return w->beyond;
 }
 
-static __attribute__((noinline)) int
-parse_slow(struct pkt_window *w, struct vtap_flow_key *key)
+__attribute__((noinline)) int
+parse_slow(struct __sk_buff *skb, struct pkt_window *w,
+           struct vtap_flow_key *key)
 {
+    if (!w || !key) {
+        return 0;
+    }
     __builtin_memset(key, 0, sizeof *key);
-    parse_layers(w, key, true);
+    parse_layers(skb, w, key, true);
     return 0;
 }
 
@@ -452,12 +465,10 @@ parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
 {
     struct pkt_window w;
 
-    if (!window_fill(skb, &w) || parse_fast(&w, key)) {
-        /* Rare: headers past HDR_WINDOW bytes (long IPv6 extension
-         * chains).  Start again on the packet itself. */
-        int r = parse_slow(&w, key);
-
-        barrier_var(r);
+    if (!window_fill(skb, &w) || parse_fast(skb, &w, key)) {
+        /* Rare: IPv6 extension headers, or headers past HDR_WINDOW
+         * bytes.  Start again on the packet itself. */
+        parse_slow(skb, &w, key);
     }
 }
 
