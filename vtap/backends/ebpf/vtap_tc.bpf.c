@@ -124,9 +124,9 @@ struct {
 #define ETH_TYPE_MIN 0x0600
 
 /* The first bytes of the packet, copied once: enough for Ethernet, two
- * VLAN tags, LLC/SNAP, IPv4 with options or IPv6 with a few extension
- * headers, and the L4 ports.  A power of two: an offset masked with
- * HDR_WINDOW - 1 is one that the verifier can bound. */
+ * VLAN tags, LLC/SNAP, IPv4 with options or IPv6 (its extension headers
+ * go to the slow parser), and the L4 ports.  A power of two: an offset
+ * masked with HDR_WINDOW - 1 is one that the verifier can bound. */
 #define HDR_WINDOW 128
 #define HDR_READ_MAX 40         /* Longest window_read(): struct ipv6hdr. */
 
