@@ -51,6 +51,16 @@ direction_name(uint32_t direction)
     return direction == VTAP_TC_INGRESS ? "ingress" : "egress";
 }
 
+/* Why one more tap with the same match on 'hook' does not fit. */
+std::string
+too_many_alike(const TcHook &hook)
+{
+    return "more than " + std::to_string(VTAP_TC_MAX_TAPS_PER_RULE)
+           + " offloaded taps with this match on ifindex "
+           + std::to_string(hook.ifindex) + " "
+           + direction_name(hook.direction) + " (the TC program's limit)";
+}
+
 }  // namespace
 
 int
@@ -147,16 +157,31 @@ TcTables::add_tap(const TcTap &tap, uint32_t slot)
         }
     }
 
-    int mask_id = mask_ids_->get(tap.match.mask);
-    if (mask_id < 0) {
-        return "more than " + std::to_string(VTAP_TC_MAX_MASKS)
-               + " distinct match shapes (the TC program's limit)";
+    /* A tap without a match goes in its hooks' entries (the program then
+     * needs neither parse nor rule lookup for it), not under a mask. */
+    static const vtap_flow_key zero_mask{};
+    bool match_all = !memcmp(&tap.match.mask, &zero_mask, sizeof zero_mask);
+    int mask_id = -1;
+    if (!match_all) {
+        mask_id = mask_ids_->get(tap.match.mask);
+        if (mask_id < 0) {
+            return "more than " + std::to_string(VTAP_TC_MAX_MASKS)
+                   + " distinct match shapes (the TC program's limit)";
+        }
     }
 
     /* Check every limit before changing anything. */
     size_t new_hooks = 0, new_rules = 0;
     for (const TcHook &hook : selected) {
         auto h = hooks.find(hook);
+        if (match_all) {
+            if (h == hooks.end()) {
+                new_hooks++;
+            } else if (h->second.n_all >= VTAP_TC_MAX_TAPS_PER_RULE) {
+                return too_many_alike(hook);
+            }
+            continue;
+        }
         if (h == hooks.end()) {
             new_hooks++;
         } else {
@@ -178,11 +203,7 @@ TcTables::add_tap(const TcTap &tap, uint32_t slot)
         if (r == rules.end()) {
             new_rules++;
         } else if (r->second.n_taps >= VTAP_TC_MAX_TAPS_PER_RULE) {
-            return "more than " + std::to_string(VTAP_TC_MAX_TAPS_PER_RULE)
-                   + " offloaded taps with this match on ifindex "
-                   + std::to_string(hook.ifindex) + " "
-                   + direction_name(hook.direction)
-                   + " (the TC program's limit)";
+            return too_many_alike(hook);
         }
     }
     if (hooks.size() + new_hooks > VTAP_TC_MAX_HOOKS) {
@@ -198,6 +219,11 @@ TcTables::add_tap(const TcTap &tap, uint32_t slot)
         vtap_tc_hook &entry = hooks[hook];
         bool has_mask = false;
 
+        if (match_all) {
+            entry.all_slots[entry.n_all++] = slot;
+            continue;
+        }
+
         for (uint32_t i = 0; i < entry.n_masks; i++) {
             has_mask |= entry.mask_ids[i] == mask_id;
         }
@@ -209,7 +235,9 @@ TcTables::add_tap(const TcTap &tap, uint32_t slot)
                                               tap.match.key)];
         rule.slots[rule.n_taps++] = slot;
     }
-    masks[mask_id] = tap.match.mask;
+    if (!match_all) {
+        masks[mask_id] = tap.match.mask;
+    }
 
     vtap_tc_tap entry = tc_tap_entry(tap);
     taps[slot] = entry;

@@ -27,7 +27,9 @@
  *
  * Like the native classifier, taps are grouped by match mask (tuple space
  * search): 10,000 taps that differ only in their addresses share one mask,
- * so the program does one hash lookup for them all. */
+ * so the program does one hash lookup for them all.  Taps without a match
+ * take no mask at all: they are listed in their hooks' entries, so that a
+ * port whose taps all copy everything costs no parse and no rule lookup. */
 
 #include <cstddef>
 #include <cstdint>

@@ -52,6 +52,8 @@ namespace {
     X(vtap_tc_hook_key, direction)              \
     X(vtap_tc_hook, n_masks)                    \
     X(vtap_tc_hook, mask_ids)                   \
+    X(vtap_tc_hook, n_all)                      \
+    X(vtap_tc_hook, all_slots)                  \
     X(vtap_tc_rule_key, ifindex)                \
     X(vtap_tc_rule_key, direction)              \
     X(vtap_tc_rule_key, mask_id)                \

@@ -39,6 +39,8 @@ namespace vtap {
 namespace test {
 namespace {
 
+size_t map_entries(int fd, size_t key_size);
+
 class EbpfProgram : public ::testing::Test {
 protected:
     void SetUp() override
@@ -306,6 +308,39 @@ TEST_F(EbpfProgram, VlanTagInMetadataFromRealPacket)
     EXPECT_EQ(tester_->captured("mon0p").size(), 0u);
 }
 
+/* A packet over a page, sent for real, reaches TC with only its Ethernet
+ * header in the linear area (as from AF_PACKET TX rings, tap devices and
+ * GSO): the program reads its headers with a helper instead of direct
+ * packet access, and selects exactly as for a linear packet. */
+TEST_F(EbpfProgram, NonLinearPacketSelectedLikeLinear)
+{
+    set({tap(1, "udp,nw_dst=198.51.100.2,tp_dst=2000", "sel0"),
+         tap(2, "tcp6,tp_dst=2000", "sel0", "", "mon1")});
+    PacketSpec spec;
+    spec.payload = 6000;
+    Bytes packet = make_packet(spec);
+    tester_->send_to("sel0", packet);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data, packet);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 0u);
+
+    spec.dport = 2001;
+    tester_->send_to("sel0", make_packet(spec));
+    EXPECT_EQ(tester_->captured("mon0p").size(), 0u);
+
+    spec.ipv6 = true;
+    spec.src = "2001:db8::1";
+    spec.dst = "2001:db8::2";
+    spec.proto = 6;
+    spec.dport = 2000;
+    tester_->send_to("sel0", make_packet(spec));
+    EXPECT_EQ(tester_->captured("mon1p").size(), 1u);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 0u);
+    EXPECT_EQ(tester_->stats(1).packets, 1u);
+    EXPECT_EQ(tester_->stats(2).packets, 1u);
+}
+
 TEST_F(EbpfProgram, TruncatedAndMalformedPackets)
 {
     set({tap(1, "ip", "sel0"), tap(2, "ip,nw_src=198.51.100.1", "sel0", "",
@@ -464,6 +499,92 @@ TEST_F(EbpfProgram, MagicMarkOfTapWithoutEditIsNotACopy)
     RunResult r = tester_->run_egress("mon0", packet, mark);
     EXPECT_EQ(r.packet, packet);
     EXPECT_EQ(r.mark, mark);
+}
+
+/* A tap without a match is listed in its hook's entry: no mask, no rule,
+ * and a hook with only such taps does not parse packets at all.  Its
+ * copies are what they were: byte for byte, one per packet, counted. */
+TEST_F(EbpfProgram, TapWithoutMatchNeedsNoRule)
+{
+    set({tap(1, "", "sel0"), tap(2, "udp,tp_dst=2000", "sel0", "", "mon1")});
+    int hooks_fd = tester_->backend().map_fd("vtap_hooks");
+    int rules_fd = tester_->backend().map_fd("vtap_rules");
+    struct vtap_tc_hook_key key = {EbpfTester::ifindex("sel0"),
+                                   VTAP_TC_INGRESS};
+    struct vtap_tc_hook hook;
+    ASSERT_EQ(bpf_map_lookup_elem(hooks_fd, &key, &hook), 0);
+    EXPECT_EQ(hook.n_all, 1u);
+    EXPECT_EQ(hook.n_masks, 1u);
+    EXPECT_EQ(map_entries(rules_fd, sizeof(vtap_tc_rule_key)), 1u);
+
+    PacketSpec spec;
+    Bytes udp = make_packet(spec);
+    spec.proto = 6;
+    Bytes tcp = make_packet(spec);
+    RunResult r = tester_->run_ingress("sel0", udp, 0x1234);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(r.packet, udp);
+    EXPECT_EQ(r.mark, 0x1234u);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data, udp);
+    EXPECT_EQ(copies[0].vlan_tci, 0);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 1u);
+    EXPECT_EQ(copies_at_ingress(tcp), 1u);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 0u);
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets, 2u);
+    EXPECT_EQ(s.bytes, udp.size() + tcp.size());
+    EXPECT_EQ(tester_->stats(2).packets, 1u);
+
+    /* Only taps without a match: nothing to parse, no rule at all, and no
+     * program on the monitor's egress (nothing to edit). */
+    set({tap(1, "", "sel0"), tap(3, "", "sel0", "", "mon1")});
+    ASSERT_EQ(bpf_map_lookup_elem(hooks_fd, &key, &hook), 0);
+    EXPECT_EQ(hook.n_all, 2u);
+    EXPECT_EQ(hook.n_masks, 0u);
+    EXPECT_EQ(map_entries(rules_fd, sizeof(vtap_tc_rule_key)), 0u);
+    EXPECT_EQ(tcx_programs("mon0", VTAP_TC_EGRESS), 0u);
+    for (int i = 0; i < 3; i++) {
+        r = tester_->run_ingress("sel0", tcp);
+        EXPECT_EQ(r.packet, tcp);
+    }
+    copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 3u);
+    EXPECT_EQ(copies[2].data, tcp);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 3u);
+    EXPECT_EQ(tester_->stats(3).packets, 3u);
+    EXPECT_EQ(tester_->stats(1).packets, 5u) << "the owner kept its counts";
+
+    /* Cut packets are copied too: nothing is parsed.  (Sent for real:
+     * BPF_PROG_TEST_RUN refuses packets this short.) */
+    Bytes cut(udp.begin(), udp.begin() + 20);
+    tester_->send_to("sel0", cut);
+    copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data, cut);
+    EXPECT_EQ(tester_->captured("mon1p").size(), 1u);
+}
+
+/* A tap without a match that edits its copies still gets them edited, on
+ * the copy only. */
+TEST_F(EbpfProgram, TapWithoutMatchStillEditsItsCopies)
+{
+    TcTap t = tap(1, "", "sel0");
+    t.output_vlan = 42;
+    t.snaplen = 60;
+    set({t});
+    EXPECT_EQ(tcx_programs("mon0", VTAP_TC_EGRESS), 1u);
+    Bytes packet = long_packet();
+
+    RunResult r = tester_->run_ingress("sel0", packet, 0x1234);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(r.mark, 0x1234u) << "the original's mark must be restored";
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].vlan_tci, 0x1000 | 42);
+    EXPECT_EQ(copies[0].data.size(), 60u);
+    EXPECT_EQ(tester_->stats(1).packets, 1u);
 }
 
 TEST_F(EbpfProgram, SamplingWithinBounds)

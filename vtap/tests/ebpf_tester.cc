@@ -175,8 +175,12 @@ EbpfTester::init()
         return std::string("unshare(CLONE_NEWNET): ") + strerror(errno);
     }
     for (const auto &pair : kPairs) {
+        /* A large MTU, so that a test can send packets that the kernel
+         * does not keep linear (AF_PACKET puts all but the Ethernet header
+         * of a packet over a page in page fragments). */
         std::string cmd = std::string("ip link add ") + pair[0]
-                          + " type veth peer name " + pair[1]
+                          + " mtu 9000 type veth peer name " + pair[1]
+                          + " mtu 9000"
                           + " && ip link set " + pair[0] + " up"
                           + " && ip link set " + pair[1] + " up"
                           + " && sysctl -qw net.ipv6.conf." + pair[0]

@@ -39,6 +39,16 @@ make_tap(uint64_t owner, const std::string &match, uint32_t src,
     return t;
 }
 
+/* Adds as many taps with 'match' on ifindex 5 as one match may have,
+ * with slots 0, 1... */
+void
+add_alike(TcTables *tables, const std::string &match)
+{
+    for (uint32_t i = 0; i < VTAP_TC_MAX_TAPS_PER_RULE; i++) {
+        ASSERT_EQ(tables->add_tap(make_tap(i, match, 5, 100 + i), i), "");
+    }
+}
+
 TEST(TcTables, TapsOfOneShapeShareAMaskAndHook)
 {
     TcMaskIds ids;
@@ -63,9 +73,7 @@ TEST(TcTables, IdenticalMatchesShareARule)
     TcMaskIds ids;
     TcTables tables(&ids);
 
-    for (uint32_t i = 0; i < VTAP_TC_MAX_TAPS_PER_RULE; i++) {
-        ASSERT_EQ(tables.add_tap(make_tap(i, "udp", 5, 100 + i), i), "");
-    }
+    add_alike(&tables, "udp");
     ASSERT_EQ(tables.rules.size(), 1u);
     EXPECT_EQ(tables.rules.begin()->second.n_taps,
               static_cast<uint32_t>(VTAP_TC_MAX_TAPS_PER_RULE));
@@ -74,6 +82,31 @@ TEST(TcTables, IdenticalMatchesShareARule)
     EXPECT_EQ(reason, "more than 8 offloaded taps with this match on "
                       "ifindex 5 ingress (the TC program's limit)");
     EXPECT_EQ(tables.taps.count(99), 0u);
+}
+
+TEST(TcTables, TapsWithoutMatchNeedNoMaskNorRule)
+{
+    TcMaskIds ids;
+    TcTables tables(&ids);
+
+    add_alike(&tables, "");
+    ASSERT_EQ(tables.hooks.size(), 1u);
+    const vtap_tc_hook &hook = tables.hooks.begin()->second;
+    EXPECT_EQ(hook.n_masks, 0u);
+    EXPECT_EQ(hook.n_all, static_cast<uint32_t>(VTAP_TC_MAX_TAPS_PER_RULE));
+    EXPECT_EQ(hook.all_slots[3], 3u);
+    EXPECT_TRUE(tables.masks.empty());
+    EXPECT_TRUE(tables.rules.empty());
+    EXPECT_TRUE(ids.ids().empty()) << "no mask id taken";
+
+    /* The same limit as for any other identical match. */
+    EXPECT_EQ(tables.add_tap(make_tap(99, "", 5), 99),
+              "more than 8 offloaded taps with this match on ifindex 5 "
+              "ingress (the TC program's limit)");
+    /* Taps with a match go beside them. */
+    ASSERT_EQ(tables.add_tap(make_tap(50, "udp", 5, 200), 50), "");
+    EXPECT_EQ(tables.hooks.begin()->second.n_masks, 1u);
+    EXPECT_EQ(tables.rules.size(), 1u);
 }
 
 TEST(TcTables, MasksPerHookAreLimited)

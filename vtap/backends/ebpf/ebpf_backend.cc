@@ -653,8 +653,20 @@ EbpfBackend::write_maps(const TcTables &want, std::string *error,
             r = map_update(skel_->maps.vtap_hooks, &key, sizeof key,
                            &entry.second, sizeof entry.second, BPF_ANY);
             if (r) {
-                /* Taps whose mask the old entry (if any) lacks. */
+                /* Taps whose mask the old entry (if any) lacks, and taps
+                 * without a match that it does not list. */
                 std::set<uint32_t> lacking;
+                for (uint32_t i = 0; i < entry.second.n_all; i++) {
+                    uint32_t slot = entry.second.all_slots[i];
+                    bool served = false;
+                    for (uint32_t j = 0; old != have.hooks.end()
+                                         && j < old->second.n_all; j++) {
+                        served |= old->second.all_slots[j] == slot;
+                    }
+                    if (!served) {
+                        lacking.insert(slot);
+                    }
+                }
                 for (const auto &rule : want.rules) {
                     vtap_tc_rule_key k = TcTables::rule_key(rule.first);
                     bool served = false;
@@ -837,6 +849,15 @@ EbpfBackend::set_group(uint64_t group, const std::vector<TcTap> &taps)
                     if (k.ifindex == f.first
                         && std::find(v.slots, v.slots + v.n_taps, e.second)
                            != v.slots + v.n_taps) {
+                        return true;
+                    }
+                }
+                /* Taps without a match have no rule: the hook lists them. */
+                for (const auto &hook : want->hooks) {
+                    const vtap_tc_hook &h = hook.second;
+                    if (hook.first.ifindex == f.first
+                        && std::find(h.all_slots, h.all_slots + h.n_all,
+                                     e.second) != h.all_slots + h.n_all) {
                         return true;
                     }
                 }

@@ -24,9 +24,18 @@
  *     dropped, redirected or kept from later TC programs.
  *   - It never leaves a change on the original.  The only change it makes,
  *     skb->mark for the time of one bpf_clone_redirect(), is undone at once.
- *   - Headers are read with bpf_skb_load_bytes(), which also reaches bytes
- *     outside the linear area (AF_PACKET TX rings, tap devices and GSO often
- *     give only the Ethernet header linearly). */
+ *   - Headers are read from one copy of the packet's first HDR_WINDOW
+ *     bytes (struct pkt_window), taken with direct packet access when the
+ *     linear area holds them and with a single bpf_skb_load_bytes()
+ *     otherwise: AF_PACKET TX rings, tap devices and GSO often give only
+ *     the Ethernet header linearly, and one helper call per header (three
+ *     for UDP over IPv4) cost more than the rest of the parse together.
+ *     Packets with IPv6 extension headers or headers past the window are
+ *     parsed again by the same code reading the packet itself with
+ *     bpf_skb_load_bytes(), so what the parser sees never depends on
+ *     where the kernel put the bytes.
+ *   - The packet is not parsed at all where every tap copies everything
+ *     (vtap_tc_hook.n_masks == 0). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -114,6 +123,102 @@ struct {
 #define DL_TYPE_NONE 0x05ff
 #define ETH_TYPE_MIN 0x0600
 
+/* The first bytes of the packet, copied once: enough for Ethernet, two
+ * VLAN tags, LLC/SNAP, IPv4 with options or IPv6 (its extension headers
+ * go to the slow parser), and the L4 ports.  A power of two: an offset
+ * masked with HDR_WINDOW - 1 is one that the verifier can bound. */
+#define HDR_WINDOW 128
+#define HDR_READ_MAX 40         /* Longest window_read(): struct ipv6hdr. */
+
+/* The window holds the packet's first min(skb->len, HDR_WINDOW) bytes.
+ * Nothing in it tells how many: reads check skb->len, which the verifier
+ * sees alike whichever way the window was filled.  (A length kept here
+ * would be a different constant on each way, and the verifier would walk
+ * the whole parser once for each.) */
+struct pkt_window {
+    /* Zeroed slack after the window, so that a read at a masked offset
+     * (at most HDR_WINDOW - 1) stays inside for the verifier.  Aligned
+     * for the 8-byte stores that fill it. */
+    uint8_t buf[HDR_WINDOW + HDR_READ_MAX] __attribute__((aligned(8)));
+    bool beyond;                /* A read needed bytes of the packet that
+                                 * are past the window. */
+};
+
+/* Copies the first bytes of 'skb' into 'w'.  Returns false, with
+ * w->beyond set, if it could not (never expected: the bytes are there). */
+static __always_inline bool
+window_fill(struct __sk_buff *skb, struct pkt_window *w)
+{
+    void *data = (void *) (long) skb->data;
+    void *data_end = (void *) (long) skb->data_end;
+    uint64_t len = skb->len;    /* 64 bits: no zero-extended copies. */
+
+    w->beyond = false;
+    __builtin_memset(&w->buf[HDR_WINDOW], 0, HDR_READ_MAX);
+    if (data + HDR_WINDOW <= data_end) {
+        /* Linear: plain loads, no helper call.  In words: memcpy() from a
+         * 'void *' would be done a byte at a time. */
+        const uint64_t *src = data;
+        uint64_t *dst = (uint64_t *) w->buf;
+
+        for (int i = 0; i < HDR_WINDOW / 8; i++) {
+            dst[i] = src[i];
+        }
+        return true;
+    }
+    /* Every byte of the window is written before any is read: the
+     * verifier must see it initialised, whatever 'len' is. */
+    __builtin_memset(w->buf, 0, HDR_WINDOW);
+    if (len > HDR_WINDOW) {
+        len = HDR_WINDOW;       /* A short packet is copied whole. */
+    }
+    if (!len) {
+        return true;            /* Nothing to read: every read fails. */
+    }
+    /* Checked again, on a value clang cannot reason about: it would fold
+     * both checks into one on another register ((len - 1) <= 127), and
+     * the verifier must see the size register bounded on both sides. */
+    barrier_var(len);
+    if (len > HDR_WINDOW || bpf_skb_load_bytes(skb, 0, w->buf, len)) {
+        w->beyond = true;
+        return false;
+    }
+    return true;
+}
+
+/* Reads 'len' bytes (a constant) at 'off' into 'to'.  Fails, as
+ * bpf_skb_load_bytes() does, if the packet ends first.
+ *
+ * The parser runs in two versions, 'slow' being a constant: the fast one
+ * reads from the window only and, if the packet goes on past it, fails and
+ * sets w->beyond; the slow one, only run then, reads the packet itself.
+ * (A read that could take either way would double the paths the verifier
+ * walks at every header: ten times the instructions to verify.) */
+static __always_inline int
+window_read(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+            void *to, uint32_t len, const bool slow)
+{
+    if (slow) {
+        return bpf_skb_load_bytes(skb, off, to, len);
+    }
+    if ((uint64_t) off + len > skb->len) {
+        return -1;              /* Past the end of the packet. */
+    }
+    if (off <= HDR_WINDOW - len) {
+        uint64_t i = off;
+
+        /* clang knows that 'off' is in range and would drop the mask, but
+         * it may bound-check one register and index with another, which
+         * the verifier cannot follow: hide the value so the mask stays. */
+        barrier_var(i);
+        i &= HDR_WINDOW - 1;
+        __builtin_memcpy(to, &w->buf[i], len);
+        return 0;
+    }
+    w->beyond = true;
+    return -1;
+}
+
 /* Parsing follows Open vSwitch 3.1's miniflow_extract() (lib/flow.c), so
  * that a tap selects the same packets whichever backend copies them
  * (tests/differential_test.cc compares the two on random packets): the
@@ -123,15 +228,15 @@ struct {
 /* Reads the L4 ports at 'off' for protocols that have them, if the 'len'
  * bytes of L4 that the IP header announces hold the whole header. */
 static __always_inline void
-parse_ports(struct __sk_buff *skb, uint32_t off, uint32_t len,
-            struct vtap_flow_key *key)
+parse_ports(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+            uint32_t len, struct vtap_flow_key *key, const bool slow)
 {
     uint8_t hdr[13];            /* Ports, and TCP's data offset at 12. */
 
     if (key->ip_proto == IPPROTO_TCP) {
         uint32_t doff;
 
-        if (len < 20 || bpf_skb_load_bytes(skb, off, hdr, 13)) {
+        if (len < 20 || window_read(skb, w, off, hdr, 13, slow)) {
             return;
         }
         doff = (uint32_t) (hdr[12] >> 4) * 4;
@@ -139,11 +244,11 @@ parse_ports(struct __sk_buff *skb, uint32_t off, uint32_t len,
             return;
         }
     } else if (key->ip_proto == IPPROTO_UDP) {
-        if (len < 8 || bpf_skb_load_bytes(skb, off, hdr, 4)) {
+        if (len < 8 || window_read(skb, w, off, hdr, 4, slow)) {
             return;
         }
     } else if (key->ip_proto == IPPROTO_SCTP_) {
-        if (len < 12 || bpf_skb_load_bytes(skb, off, hdr, 4)) {
+        if (len < 12 || window_read(skb, w, off, hdr, 4, slow)) {
             return;
         }
     } else {
@@ -154,13 +259,14 @@ parse_ports(struct __sk_buff *skb, uint32_t off, uint32_t len,
 }
 
 static __always_inline void
-parse_ipv4(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
+parse_ipv4(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+           struct vtap_flow_key *key, const bool slow)
 {
     uint32_t size = skb->len > off ? skb->len - off : 0;
     struct iphdr ip;
     uint32_t ihl, tot_len;
 
-    if (bpf_skb_load_bytes(skb, off, &ip, sizeof ip)) {
+    if (window_read(skb, w, off, &ip, sizeof ip, slow)) {
         return;
     }
     /* ipv4_sanity_check(). */
@@ -177,19 +283,20 @@ parse_ipv4(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
     key->ipv4_dst = ip.daddr;
     /* Only the first fragment has the L4 header. */
     if (!(ip.frag_off & bpf_htons(0x1fff))) {
-        parse_ports(skb, off + ihl, tot_len - ihl, key);
+        parse_ports(skb, w, off + ihl, tot_len - ihl, key, slow);
     }
 }
 
 static __always_inline void
-parse_ipv6(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
+parse_ipv6(struct __sk_buff *skb, struct pkt_window *w, uint32_t off,
+           struct vtap_flow_key *key, const bool slow)
 {
     uint32_t size = skb->len > off ? skb->len - off : 0;
     struct ipv6hdr ip6;
     uint32_t plen, end;
     uint8_t next;
 
-    if (bpf_skb_load_bytes(skb, off, &ip6, sizeof ip6)) {
+    if (window_read(skb, w, off, &ip6, sizeof ip6, slow)) {
         return;
     }
     /* ipv6_sanity_check(). */
@@ -216,13 +323,20 @@ parse_ipv6(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
             && next != IPV6_EXT_DSTOPTS && next != IPV6_EXT_AH
             && next != IPV6_EXT_FRAGMENT) {
             key->ip_proto = next;
-            parse_ports(skb, off, end - off, key);
+            parse_ports(skb, w, off, end - off, key, slow);
+            return;
+        }
+        if (!slow) {
+            /* Extension headers are rare, and following them with the
+             * window would make the verifier walk every combination of
+             * their lengths: leave them to the slow parser. */
+            w->beyond = true;
             return;
         }
         if (i == VTAP_TC_MAX_IPV6_EXT_HEADERS) {
             return;     /* More than the parser follows: stop at L3. */
         }
-        if (end - off < 8 || bpf_skb_load_bytes(skb, off, ext, sizeof ext)) {
+        if (end - off < 8 || window_read(skb, w, off, ext, sizeof ext, slow)) {
             return;
         }
         len = (next == IPV6_EXT_FRAGMENT ? 8
@@ -242,16 +356,17 @@ parse_ipv6(struct __sk_buff *skb, uint32_t off, struct vtap_flow_key *key)
     }
 }
 
-/* Parses 'skb' into '*key' (zeroed by the caller).  Whatever cannot be
- * parsed stays zero, as in Open vSwitch's flow extraction. */
+/* Parses the packet of 'w' into '*key' (zeroed by the caller).  Whatever
+ * cannot be parsed stays zero, as in Open vSwitch's flow extraction. */
 static __always_inline void
-parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
+parse_layers(struct __sk_buff *skb, struct pkt_window *w,
+             struct vtap_flow_key *key, const bool slow)
 {
     struct ethhdr eth;
     uint32_t off = sizeof eth;
     uint16_t proto;
 
-    if (bpf_skb_load_bytes(skb, 0, &eth, sizeof eth)) {
+    if (window_read(skb, w, 0, &eth, sizeof eth, slow)) {
         return;
     }
     __builtin_memcpy(key->eth_src, eth.h_source, 6);
@@ -276,7 +391,7 @@ parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
              * (netdev-linux puts it back in the packet). */
             break;
         }
-        if (bpf_skb_load_bytes(skb, off, tag, sizeof tag)) {
+        if (window_read(skb, w, off, tag, sizeof tag, slow)) {
             break;              /* A cut tag: its TPID is the type. */
         }
         if (!key->vlan_tci) {
@@ -293,7 +408,7 @@ parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
     if (bpf_ntohs(proto) < ETH_TYPE_MIN) {
         uint8_t llc[8];
 
-        if (bpf_skb_load_bytes(skb, off, llc, sizeof llc)
+        if (window_read(skb, w, off, llc, sizeof llc, slow)
             || llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03
             || llc[3] || llc[4] || llc[5]
             || (llc[6] << 8 | llc[7]) < ETH_TYPE_MIN) {
@@ -306,9 +421,54 @@ parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
     key->eth_type = proto;
 
     if (proto == bpf_htons(ETH_P_IP)) {
-        parse_ipv4(skb, off, key);
+        parse_ipv4(skb, w, off, key, slow);
     } else if (proto == bpf_htons(ETH_P_IPV6)) {
-        parse_ipv6(skb, off, key);
+        parse_ipv6(skb, w, off, key, slow);
+    }
+}
+
+/* The two versions of the parser, as global functions: the verifier
+ * checks each once, on its own, and the caller goes on from one state
+ * after the call instead of one per way through the parser (inlined, or
+ * as static functions, they made verifying the program 15 times longer).
+ * Global functions also get stack frames of their own (BPF has 512 bytes
+ * for a whole call chain).  'w' and 'key' are never NULL: the checks are
+ * for the verifier. */
+
+/* Returns nonzero if the packet must be parsed again with parse_slow(). */
+__attribute__((noinline)) int
+parse_fast(struct __sk_buff *skb, struct pkt_window *w,
+           struct vtap_flow_key *key)
+{
+    if (!w || !key) {
+        return 0;
+    }
+    parse_layers(skb, w, key, false);
+    return w->beyond;
+}
+
+__attribute__((noinline)) int
+parse_slow(struct __sk_buff *skb, struct pkt_window *w,
+           struct vtap_flow_key *key)
+{
+    if (!w || !key) {
+        return 0;
+    }
+    __builtin_memset(key, 0, sizeof *key);
+    parse_layers(skb, w, key, true);
+    return 0;
+}
+
+/* Parses 'skb' into '*key' (zeroed by the caller). */
+static __always_inline void
+parse_packet(struct __sk_buff *skb, struct vtap_flow_key *key)
+{
+    struct pkt_window w;
+
+    if (!window_fill(skb, &w) || parse_fast(skb, &w, key)) {
+        /* Rare: IPv6 extension headers, or headers past HDR_WINDOW
+         * bytes.  Start again on the packet itself. */
+        parse_slow(skb, &w, key);
     }
 }
 
@@ -404,6 +564,17 @@ select_packet(struct __sk_buff *skb, uint32_t direction, uint32_t magic)
 
     hook = bpf_map_lookup_elem(&vtap_hooks, &hook_key);
     if (!hook) {
+        return;
+    }
+
+    /* Taps that copy every packet here: no parse, no rule lookup. */
+    for (uint32_t j = 0; j < VTAP_TC_MAX_TAPS_PER_RULE; j++) {
+        if (j >= hook->n_all) {
+            break;
+        }
+        copy_packet(skb, hook->all_slots[j], magic);
+    }
+    if (!hook->n_masks) {
         return;
     }
     parse_packet(skb, &key);

@@ -29,10 +29,13 @@
  * How the program works: a packet crossing a selected port (TC ingress for
  * taps that select the port's received traffic, TC egress for its sent
  * traffic) is parsed into a struct vtap_flow_key.  The port's entry in
- * 'vtap_ports' lists the distinct match masks of the taps on that port and
+ * 'vtap_hooks' lists the distinct match masks of the taps on that port and
  * direction; for each, the masked key is looked up in 'vtap_rules', whose
  * value lists the taps that select it.  Cost per packet is one hash lookup
  * per distinct mask, whatever the number of taps (tuple space search).
+ * Taps without a match (every packet of the port, the common case) are
+ * listed in the port's entry itself: their copies need neither the parser
+ * nor a rule lookup, and a port with only such taps is never parsed.
  *
  * Each selected tap's copy is made with bpf_clone_redirect() to the output
  * device.  Delivery settings that change the copy (output VLAN, snaplen)
@@ -53,8 +56,9 @@
 extern "C" {
 #endif
 
-/* Layout version of the maps; part of the bpffs pin path. */
-#define VTAP_TC_ABI_VERSION 1
+/* Layout version of the maps; part of the bpffs pin path.
+ * 2: 'vtap_hooks' entries list the taps without a match (n_all, all_slots). */
+#define VTAP_TC_ABI_VERSION 2
 
 /* Limits.  A tap that would exceed one is not offloaded, with a reason. */
 #define VTAP_TC_MAX_HOOKS 4096          /* (ifindex, direction) pairs. */
@@ -91,9 +95,14 @@ struct vtap_tc_hook_key {
 };
 
 struct vtap_tc_hook {
-    uint32_t n_masks;
+    uint32_t n_masks;           /* 0: no tap here needs the parser. */
     uint16_t mask_ids[VTAP_TC_MAX_MASKS_PER_HOOK]; /* Into 'vtap_masks'. */
     uint16_t pad[2];
+    /* Taps that select every packet here (an empty match).  They have no
+     * mask id and no 'vtap_rules' entry: a rule under the all-zero mask
+     * would cost a parse and a hash lookup per packet to find them. */
+    uint32_t n_all;
+    uint32_t all_slots[VTAP_TC_MAX_TAPS_PER_RULE]; /* Into 'vtap_taps'. */
 };
 
 /* 'vtap_rules': the taps that select a masked key on a hook. */
