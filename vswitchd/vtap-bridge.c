@@ -19,6 +19,9 @@
 #include "vtap-bridge.h"
 
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <net/if.h>
 #include <stdlib.h>
 
@@ -562,6 +565,37 @@ vtap_bridge_set_native(struct ofproto *ofproto, const struct vtap_plan *plan)
     return true;
 }
 
+/* A change of thousands of taps comes in one OVSDB update, and its status
+ * goes back in one transaction: parsing and building them, and the old
+ * configuration's structures, leave megabytes of freed memory that glibc
+ * keeps in the middle of its heaps.  When the number of a bridge's taps
+ * changes by at least VTAP_BRIDGE_TRIM_TAPS, that memory goes back to the
+ * system a second later, once the status is written. */
+#define VTAP_BRIDGE_TRIM_TAPS 1000
+#define VTAP_BRIDGE_TRIM_DELAY_MS 1000
+static long long int vtap_bridge_trim_at = LLONG_MAX;
+
+static void
+vtap_bridge_schedule_trim(size_t n_old, size_t n_new)
+{
+    if ((n_old > n_new ? n_old - n_new : n_new - n_old)
+        >= VTAP_BRIDGE_TRIM_TAPS) {
+        vtap_bridge_trim_at = time_msec() + VTAP_BRIDGE_TRIM_DELAY_MS;
+    }
+}
+
+static void
+vtap_bridge_trim_run(void)
+{
+    if (time_msec() >= vtap_bridge_trim_at) {
+        vtap_bridge_trim_at = LLONG_MAX;
+#ifdef __GLIBC__
+        malloc_trim(0);
+        VLOG_DBG("returned freed memory to the system");
+#endif
+    }
+}
+
 void
 vtap_bridge_configure(struct ofproto *ofproto,
                       const struct ovsrec_bridge *br_cfg)
@@ -723,7 +757,9 @@ vtap_bridge_configure(struct ofproto *ofproto,
     free(plan_error);
     vtap_plan_destroy(plan);
     vtap_policy_destroy(policy);
+    size_t n_old = old.n_taps;
     vtap_bridge_clear_taps(&old);
+    vtap_bridge_schedule_trim(n_old, n);
 }
 
 /* Statistics of a tap, whichever backend makes its copies: X(KEY, FIELD)
@@ -902,6 +938,7 @@ vtap_bridge_run(struct ovsdb_idl *idl)
     if (time_msec() >= vtap_bridge_retry_at) {
         vtap_bridge_retry(idl);
     }
+    vtap_bridge_trim_run();
     if (vtap_bridge_cur_cfg_held && ofproto_vtap_synced()) {
         const struct ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(idl);
 
@@ -923,6 +960,9 @@ vtap_bridge_wait(void)
 {
     if (vtap_bridge_retry_at != LLONG_MAX) {
         poll_timer_wait_until(vtap_bridge_retry_at);
+    }
+    if (vtap_bridge_trim_at != LLONG_MAX) {
+        poll_timer_wait_until(vtap_bridge_trim_at);
     }
     if (vtap_bridge_cur_cfg_held) {
         ofproto_vtap_sync_wait();

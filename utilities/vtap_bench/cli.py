@@ -166,7 +166,8 @@ def run_topology(sb, modes, cfg, args, results, outdir):
         run_modes(sb, runnable, cfg, results, fixed=not sb.dpdk)
         if sb.dpdk:
             plan = [] if cfg['quick'] else \
-                [('native', [c for c in cfg['scale'] if c in (1, 10000)])]
+                [(b, [c for c in cfg['scale'] if c in (1, 10000)])
+                 for b in taps]
         else:
             plan = [(b, cfg['scale']) for b in taps if b != 'dpdk']
             if 'tc-mirred' in runnable:
