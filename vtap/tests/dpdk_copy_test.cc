@@ -25,6 +25,7 @@
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -55,7 +56,7 @@ public:
         const char *args[] = {
             "vtap-dpdk-unittests", "--no-huge", "-m", "64", "--no-shconf",
             "--no-pci", "--no-telemetry", "-l", "0",
-            "--log-level=*:error", prefix.c_str(),
+            "--log-level=*:error", "--vdev=net_ring0", prefix.c_str(),
         };
         int argc = sizeof args / sizeof *args;
         eal_ready = rte_eal_init(argc, const_cast<char **>(args)) >= 0;
@@ -401,4 +402,50 @@ TEST_F(DpdkCopyTest, CApiMakesTheCopyTheDatapathAsksFor)
     EXPECT_EQ(rte_mbuf_refcnt_read(pkt), 1);
     EXPECT_EQ(bytes(pkt), before);
     rte_pktmbuf_free(pkt);
+}
+
+/* Through a port: net_ring hands mbuf pointers from TX to RX (its TX and
+ * RX queues share one ring), as a NIC would DMA from them.  What comes out
+ * is the copy itself, still sharing the original's data, and once the
+ * receiver frees it everything goes back to the pool. */
+TEST_F(DpdkCopyTest, ZeroCopiesCrossANetRingPortUncopied)
+{
+    uint16_t port;
+    if (rte_eth_dev_get_port_by_name("net_ring0", &port)) {
+        GTEST_SKIP() << "no net_ring0 port";
+    }
+    rte_eth_conf conf = {};
+    ASSERT_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
+    ASSERT_EQ(rte_eth_rx_queue_setup(port, 0, 64, SOCKET_ID_ANY, nullptr,
+                                     pool_), 0);
+    ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 64, SOCKET_ID_ANY, nullptr),
+              0);
+    ASSERT_EQ(rte_eth_dev_start(port), 0);
+
+    rte_mbuf *pkt = packet(400);
+    std::vector<uint8_t> before = bytes(pkt);
+    rte_mbuf *copies[4];
+    for (rte_mbuf *&c : copies) {
+        c = vtap_dpdk_make_copy(pkt, pool_, VTAP_DPDK_ZERO_COPY, 64, 0, 0,
+                                nullptr);
+        ASSERT_NE(c, nullptr);
+    }
+    EXPECT_EQ(rte_mbuf_refcnt_read(pkt), 5);
+    ASSERT_EQ(rte_eth_tx_burst(port, 0, copies, 4), 4);
+
+    rte_mbuf *rx[8];
+    uint16_t n = rte_eth_rx_burst(port, 0, rx, 8);
+    ASSERT_EQ(n, 4);
+    for (uint16_t i = 0; i < n; i++) {
+        EXPECT_EQ(rx[i], copies[i]);
+        EXPECT_TRUE(RTE_MBUF_CLONED(rx[i]));
+        EXPECT_EQ(rte_mbuf_from_indirect(rx[i]), pkt);
+        EXPECT_EQ(rte_pktmbuf_mtod(rx[i], uint8_t *),
+                  rte_pktmbuf_mtod(pkt, uint8_t *));
+        EXPECT_EQ(bytes(rx[i]), before);
+        rte_pktmbuf_free(rx[i]);
+    }
+    EXPECT_EQ(rte_mbuf_refcnt_read(pkt), 1);
+    rte_pktmbuf_free(pkt);
+    EXPECT_EQ(rte_eth_dev_stop(port), 0);
 }
