@@ -341,6 +341,7 @@ vtap_dpdk_copy_batch(const struct ovs_action_vtap_copy *vc,
 const char *
 vtap_dpdk_unavailable(void)
 {
+    vtap_dpdk_register_commands();
     return "this build has no DPDK";
 }
 
