@@ -263,6 +263,8 @@ vtap_dpdk_copy_batch(const struct ovs_action_vtap_copy *vc,
 
     dp_packet_batch_init(copies);
     atomic_read_relaxed(&forced_mode, &forced);
+    /* TSO makes drivers write into the data: no sharing at all then. */
+    bool tso = userspace_tso_enabled();
 
     DP_PACKET_BATCH_FOR_EACH (i, packet, packets) {
         enum vtap_dpdk_copy_mode mode, used;
@@ -276,9 +278,8 @@ vtap_dpdk_copy_batch(const struct ovs_action_vtap_copy *vc,
         }
 
         mode = forced >= 0 ? forced : vc->mode;
-        if (packet->source != DPBUF_DPDK || userspace_tso_enabled()) {
-            /* A packet that is not an mbuf cannot be shared, and TSO makes
-             * drivers write into the data. */
+        if (packet->source != DPBUF_DPDK || tso) {
+            /* A packet that is not an mbuf cannot be shared. */
             mode = VTAP_DPDK_FULL_COPY;
         }
         m = vtap_dpdk_make_copy(&packet->mbuf, vtap_dpdk_pool, mode,
