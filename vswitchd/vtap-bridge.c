@@ -566,11 +566,13 @@ vtap_bridge_set_native(struct ofproto *ofproto, const struct vtap_plan *plan)
 }
 
 /* A change of thousands of taps comes in one OVSDB update, and its status
- * goes back in one transaction: parsing and building them, and the old
- * configuration's structures, leave megabytes of freed memory that glibc
- * keeps in the middle of its heaps.  When the number of a bridge's taps
- * changes by at least VTAP_BRIDGE_TRIM_TAPS, that memory goes back to the
- * system a second later, once the status is written. */
+ * goes back in one transaction, as do the first statistics of those taps a
+ * few seconds later: parsing and building them, the server's echo of the
+ * writes, and the old configuration's structures, leave megabytes of freed
+ * memory that glibc keeps in the middle of its heaps.  When the number of a
+ * bridge's taps changes by at least VTAP_BRIDGE_TRIM_TAPS, or a refresh
+ * writes the statistics of that many, that memory goes back to the system
+ * a second later, once the transaction is done. */
 #define VTAP_BRIDGE_TRIM_TAPS 1000
 #define VTAP_BRIDGE_TRIM_DELAY_MS 1000
 static long long int vtap_bridge_trim_at = LLONG_MAX;
@@ -867,11 +869,41 @@ vtap_bridge_tap_stats(const struct vtap_bridge *vb,
     return n;
 }
 
+/* Returns true if 'row''s statistics are already the 'n' 'keys' and
+ * 'values'.  Most taps of a bridge with thousands see no traffic between
+ * two refreshes: comparing here, on the parsed row, costs a fraction of
+ * building the datum that the IDL would compare and throw away, and the
+ * main thread, which refreshes them, also forwards packets of non-PMD
+ * ports. */
+static bool
+vtap_bridge_stats_equal(const struct ovsrec_tap *row, const char *keys[],
+                        const int64_t values[], size_t n)
+{
+    if (row->n_statistics != n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+
+        for (j = 0; j < row->n_statistics; j++) {
+            if (!strcmp(row->key_statistics[j], keys[i])) {
+                break;
+            }
+        }
+        if (j == row->n_statistics || row->value_statistics[j] != values[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void
 vtap_bridge_refresh_stats(const struct ofproto *ofproto,
                           const struct ovsrec_bridge *br_cfg)
 {
     const struct vtap_bridge *vb = vtap_bridge_find(ofproto);
+
+    size_t n_written = 0;
 
     for (size_t i = 0; vb && i < br_cfg->n_taps; i++) {
         const struct ovsrec_tap *row = br_cfg->taps[i];
@@ -884,11 +916,13 @@ vtap_bridge_refresh_stats(const struct ofproto *ofproto,
         t = vtap_bridge_find_tap(vb, &row->header_.uuid);
         if (t && !t->error) {
             n = vtap_bridge_tap_stats(vb, t, keys, values);
-            if (n) {
+            if (n && !vtap_bridge_stats_equal(row, keys, values, n)) {
                 ovsrec_tap_set_statistics(row, keys, values, n);
+                n_written++;
             }
         }
     }
+    vtap_bridge_schedule_trim(n_written, 0);
 }
 
 /* Open_vSwitch's cur_cfg, held back while a tap change is not yet in effect

@@ -221,6 +221,9 @@ def summarize(results):
         for k in ('rcv_pps', 'mon_pps'):
             vals = [c[k] for c in cs]
             s[k + '_min'], s[k + '_max'] = min(vals), max(vals)
+            # The mode against itself: each run over the median of its
+            # runs, the noise floor of any per-run comparison.
+            s[k + '_self'] = ([v / s[k] for v in vals] if s[k] else [])
         s['errors'] = [c['error'] for c in cs if c.get('error')]
         summary.append(s)
     by = {(s['topology'], s['load'], s['size'], s['mode']): s
@@ -283,10 +286,14 @@ def run_scale(sb, plan, cfg, results):
             sb.purge()
             bpf = cfg['bpf'] if peer == 'ebpf' else None
             runs = []
+            rss_installed = None
             try:
                 for _ in range(cfg['scale_reps']):
                     runs.append(measure(sb, 64, None, cfg['warmup'],
                                         cfg['duration'], bpf))
+                # With the policies still in place, after the runs (which
+                # outlast the first statistics refresh of every tap).
+                rss_installed = sb.vswitchd_rss_kb()
             finally:
                 if peer == 'tc-u32':
                     installed = tc_filter_count(sb)
@@ -296,7 +303,7 @@ def run_scale(sb, plan, cfg, results):
                     PEERS[peer][1](sb)
                 sb.purge()
             e = scale_entry(sb, peer, count, commit, applied, runs, base,
-                            rss0)
+                            rss0, rss_installed)
             e.update(listed=installed, status=st)
             if peer in TAP_MODES and st.get('backend') != peer:
                 e['error'] = 'last tap status %s' % st
@@ -323,10 +330,15 @@ def rss_growth(scale):
                               else e['rss_after_kb'] - first[k])
 
 
-def scale_entry(sb, peer, count, commit, applied, runs, base, rss0):
+def scale_entry(sb, peer, count, commit, applied, runs, base, rss0,
+                rss_installed=None):
+    """One count of one peer.  Its RSS is ovs-vswitchd's while the
+    policies were in place (RSS_INSTALLED), or now."""
     e = {'topology': sb.kind, 'peer': peer, 'count': count,
          'commit_s': commit, 'applied_s': applied, 'runs': runs,
-         'rss_before_kb': rss0, 'rss_after_kb': sb.vswitchd_rss_kb(),
+         'rss_before_kb': rss0,
+         'rss_after_kb': (rss_installed if rss_installed is not None
+                          else sb.vswitchd_rss_kb()),
          'rss_growth_kb': 0}
     for k in ('sent_pps', 'rcv_pps', 'mon_pps', 'rcv_share', 'mon_share',
               'vswitchd_s_per_mpkt', 'bpf_ns_per_pkt', 'bpf_ns_per_copy'):

@@ -199,8 +199,15 @@ def targets(results):
                 s = L.s(topo, z, 'native')
                 if s and s[role + '_vs_mirror_reps']:
                     rs = s[role + '_vs_mirror_reps']
-                    figs.append('%d B %.2f..%.2fx over %d runs'
-                                % (z, min(rs), max(rs), len(rs)))
+                    fig = ('%d B %.2f..%.2fx over %d runs (median %s'
+                           % (z, min(rs), max(rs), len(rs),
+                              _x(s[role + '_vs_mirror'])))
+                    own = (L.s(topo, z, 'mirror') or {}).get(
+                        role + '_pps_self')
+                    if own:
+                        fig += ('; Mirror\'s own runs %.2f..%.2fx of their '
+                                'median' % (min(own), max(own)))
+                    figs.append(fig + ')')
                     oks.append(min(rs) >= 1.0)
             if figs or topo == 'kernel':
                 rows.append(('Native (%s ports): %s >= OVS Mirror\'s in '
@@ -349,9 +356,10 @@ def markdown(results):
                    'have no filter: each selects all the sender\'s traffic, '
                    'so they cannot hold one policy per address or port).  '
                    'Installed: seconds until the command returned / until '
-                   'ovs-vswitchd applied it (tc applies as it goes).  RSS '
-                   'growth: ovs-vswitchd\'s, since just before the peer\'s '
-                   'first count was installed.\n')
+                   'ovs-vswitchd applied it (tc applies as it goes).  RSS: '
+                   'ovs-vswitchd\'s with the policies in place, after the '
+                   'runs; growth: since just before the peer\'s first count '
+                   'was installed.\n')
         table(out, ['ports', 'peer', 'policies', 'in place', 'installed s',
                     'applied s', 'rcv kpps', 'mon kpps', 'mon %',
                     'CPU us/copy', 'BPF ns/pkt', 'BPF ns/copy',
