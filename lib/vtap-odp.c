@@ -34,10 +34,10 @@
 #include "util.h"
 #include "vtap/capi/vtap_dpdk.h"
 
-void
-vtap_odp_put_copy(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
-                  uint32_t probability, uint32_t meter_id, uint32_t snaplen,
-                  uint16_t vlan_tci)
+static struct ovs_action_vtap_copy *
+put_copy__(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
+           uint32_t probability, uint32_t meter_id, uint32_t snaplen,
+           uint16_t vlan_tci, uint8_t mode)
 {
     struct ovs_action_vtap_copy *vc;
 
@@ -49,18 +49,37 @@ vtap_odp_put_copy(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
     vc->meter_id = meter_id;
     vc->snaplen = snaplen;
     vc->vlan_tci = vlan_tci;
-    vc->mode = VTAP_DPDK_FULL_COPY;
+    vc->mode = mode;
+    return vc;
+}
+
+void
+vtap_odp_put_copy(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
+                  uint32_t probability, uint32_t meter_id, uint32_t snaplen,
+                  uint16_t vlan_tci)
+{
+    put_copy__(actions, owner, port, probability, meter_id, snaplen,
+               vlan_tci, VTAP_DPDK_FULL_COPY);
+}
+
+void
+vtap_odp_put_send(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
+                  uint32_t probability, uint32_t snaplen, uint16_t vlan_tci)
+{
+    put_copy__(actions, owner, port, probability, UINT32_MAX, snaplen,
+               vlan_tci, VTAP_ODP_SEND_COPY);
 }
 
 /* Copy modes. */
 
 const char *
-vtap_odp_copy_mode_to_string(enum vtap_dpdk_copy_mode mode)
+vtap_odp_copy_mode_to_string(int mode)
 {
     switch (mode) {
     case VTAP_DPDK_ZERO_COPY: return "zero";
     case VTAP_DPDK_HEADER_COPY: return "header";
     case VTAP_DPDK_FULL_COPY: return "full";
+    case VTAP_ODP_SEND_COPY: return "send";
     }
     return "?";
 }
@@ -188,7 +207,9 @@ set_modes__(const struct nlattr *actions, size_t len,
             struct ovs_action_vtap_copy *vc;
 
             vc = CONST_CAST(void *, nl_attr_get(list[i]));
-            vc->mode = after[i];
+            if (vc->mode != VTAP_ODP_SEND_COPY) {
+                vc->mode = after[i];
+            }
         }
     }
     free(after);
@@ -281,7 +302,7 @@ vtap_odp_parse_copy(const char *s, struct ofpbuf *actions)
         } else if (!strncmp(p, "mode=", (n = 5))) {
             p += n;
             mode = -1;
-            for (int m = 0; m < VTAP_DPDK_N_COPY_MODES; m++) {
+            for (int m = 0; m < VTAP_ODP_N_MODES; m++) {
                 const char *name = vtap_odp_copy_mode_to_string(m);
 
                 if (!strncmp(p, name, strlen(name))
@@ -309,7 +330,8 @@ vtap_odp_parse_copy(const char *s, struct ofpbuf *actions)
             return -EINVAL;
         }
     }
-    if (port == UINT64_MAX || mode < 0) {
+    if (port == UINT64_MAX || mode < 0
+        || (mode == VTAP_ODP_SEND_COPY && meter != UINT32_MAX)) {
         return -EINVAL;
     }
 

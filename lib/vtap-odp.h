@@ -54,12 +54,21 @@ struct ovs_action_vtap_copy {
                                  * (max_rate), or UINT32_MAX. */
     uint32_t snaplen;           /* Length of a copy at most (0: no limit). */
     uint16_t vlan_tci;          /* Tag for the copy (host order), 0: none. */
-    uint8_t mode;               /* enum vtap_dpdk_copy_mode. */
+    uint8_t mode;               /* enum vtap_dpdk_copy_mode, or
+                                 * VTAP_ODP_SEND_COPY. */
     uint8_t pad;
 };
 
-/* Returns "zero", "header" or "full" ("?" for anything else). */
-const char *vtap_odp_copy_mode_to_string(enum vtap_dpdk_copy_mode);
+/* The mode of a copy sent at once from the packet's own buffer to a Linux
+ * network device, by lib/vtap-send.c, rather than made from its mbuf by
+ * lib/vtap-dpdk.c: the socket copy path.  Translation chooses it, and
+ * vtap_odp_set_copy_modes() leaves it alone, since nothing that happens to
+ * the packet later can reach a copy already sent. */
+#define VTAP_ODP_SEND_COPY VTAP_DPDK_N_COPY_MODES
+#define VTAP_ODP_N_MODES (VTAP_ODP_SEND_COPY + 1)
+
+/* Returns "zero", "header", "full" or "send" ("?" for anything else). */
+const char *vtap_odp_copy_mode_to_string(int mode);
 
 /* Appends a copy action with 'mode' full to 'actions': the safe mode until
  * vtap_odp_set_copy_modes() knows better. */
@@ -67,6 +76,13 @@ void vtap_odp_put_copy(struct ofpbuf *actions, uint64_t owner,
                        odp_port_t port, uint32_t probability,
                        uint32_t meter_id, uint32_t snaplen,
                        uint16_t vlan_tci);
+
+/* Appends a copy action of the socket copy path (VTAP_ODP_SEND_COPY) to
+ * 'actions'.  It has no meter: a tap with max_rate takes the native path,
+ * whose meter sees the copies. */
+void vtap_odp_put_send(struct ofpbuf *actions, uint64_t owner,
+                       odp_port_t port, uint32_t probability,
+                       uint32_t snaplen, uint16_t vlan_tci);
 
 /* Sets the mode of every copy action in the datapath actions 'actions',
  * nested ones included, by what the actions after it (and after the

@@ -502,6 +502,16 @@ ofproto_vtap_synced(void)
 }
 
 void
+ofproto_vtap_revalidate_all(void)
+{
+    struct vtap_dpif *vd;
+
+    CMAP_FOR_EACH (vd, node, &vtap_dpifs) {
+        udpif_revalidate(vtap_dpif_udpif(vd));
+    }
+}
+
+void
 ofproto_vtap_sync_wait(void)
 {
     struct vtap_dpif *vd;

@@ -51,6 +51,11 @@ struct vtap_dpdk_stats;
  * 'classifier', if 'ofproto' is not an ofproto-dpif bridge. */
 void ofproto_vtap_set(struct ofproto *, struct vtap_classifier *classifier);
 
+/* Makes the revalidators translate every cached datapath flow of every
+ * bridge with taps again, for a change that is not in the taps themselves
+ * (vtap/native-send). */
+void ofproto_vtap_revalidate_all(void);
+
 /* Returns true if every change made by ofproto_vtap_set() so far has reached
  * every flow that the datapaths had cached when it was made: a packet of such
  * a flow that the datapath receives from now on follows the change.  Until

@@ -41,6 +41,7 @@
 #include "util.h"
 #include "uuid.h"
 #include "vtap-dpdk.h"
+#include "vtap-send.h"
 #include "lib/vswitch-idl.h"
 #include "vtap/capi/vtap.h"
 
@@ -92,6 +93,9 @@ static void vtap_bridge_unixctl_show(struct unixctl_conn *, int argc,
 static void vtap_bridge_unixctl_fail_compile(struct unixctl_conn *,
                                              int argc, const char *argv[],
                                              void *aux);
+static void vtap_bridge_unixctl_native_send(struct unixctl_conn *,
+                                            int argc, const char *argv[],
+                                            void *aux);
 
 void
 vtap_bridge_init(struct ovsdb_idl *idl)
@@ -106,6 +110,8 @@ vtap_bridge_init(struct ovsdb_idl *idl)
                              vtap_bridge_unixctl_show, NULL);
     unixctl_command_register("vtap/test-fail-compile", "count", 1, 1,
                              vtap_bridge_unixctl_fail_compile, NULL);
+    unixctl_command_register("vtap/native-send", "[on|off]", 0, 1,
+                             vtap_bridge_unixctl_native_send, NULL);
 
     /* What an earlier ovs-vswitchd of this run directory left in bpffs (a
      * crash, a kill -9) is removed; the taps are offloaded afresh as they
@@ -1169,4 +1175,23 @@ vtap_bridge_unixctl_fail_compile(struct unixctl_conn *conn,
     }
     vtap_bridge_fail_compiles = count;
     unixctl_command_reply(conn, NULL);
+}
+
+/* "vtap/native-send [on|off]": turns the socket copy path (lib/vtap-send.h)
+ * on or off for the copies of native taps, or says whether it is on.  Cached
+ * datapath flows follow at their next revalidation, which this requests. */
+static void
+vtap_bridge_unixctl_native_send(struct unixctl_conn *conn, int argc,
+                                const char *argv[], void *aux OVS_UNUSED)
+{
+    if (argc > 1) {
+        if (!strcmp(argv[1], "on") || !strcmp(argv[1], "off")) {
+            vtap_send_set_enabled(!strcmp(argv[1], "on"));
+            ofproto_vtap_revalidate_all();
+        } else {
+            unixctl_command_reply_error(conn, "expected \"on\" or \"off\"");
+            return;
+        }
+    }
+    unixctl_command_reply(conn, vtap_send_enabled() ? "on" : "off");
 }

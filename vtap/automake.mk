@@ -22,12 +22,15 @@ noinst_HEADERS += \
 	vtap/policy/flow_key.h
 
 # The tap() OpenFlow action's text form; the DPDK clone path's datapath
-# action, and its executor, which needs the module's DPDK copy engine.
+# action, its executor, which needs the module's DPDK copy engine, and
+# the socket copy path that sends copies to kernel devices.
 lib_libopenvswitch_la_SOURCES += \
 	lib/vtap-dpdk.c \
 	lib/vtap-dpdk.h \
 	lib/vtap-odp.c \
 	lib/vtap-odp.h \
+	lib/vtap-send.c \
+	lib/vtap-send.h \
 	lib/vtap-ofp-actions.c \
 	lib/vtap-ofp-actions.h
 # libtool leaves a plain archive out of libopenvswitch.la, so every program

@@ -27,9 +27,11 @@ import time
 from .common import BR, NS, UDP_DPORT, Failure, run
 from .topology import parse_ovsdb_map
 
-KERNEL_MODES = ['none', 'mirror', 'flow2out', 'tc-mirred', 'native', 'ebpf']
+KERNEL_MODES = ['none', 'mirror', 'flow2out', 'tc-mirred', 'native',
+                'native-clone', 'ebpf']
 DPDK_MODES = ['none', 'mirror', 'flow2out', 'native', 'dpdk']
-ALL_MODES = ['none', 'mirror', 'flow2out', 'tc-mirred', 'native', 'ebpf',
+ALL_MODES = ['none', 'mirror', 'flow2out', 'tc-mirred', 'native',
+             'native-clone', 'ebpf',
              'dpdk']
 TAP_MODES = ('native', 'ebpf', 'dpdk')
 MAX_MIRRORS = 32            # OVS 3.1: MAX_MIRRORS, ofproto-dpif-mirror.h
@@ -84,6 +86,12 @@ class Modes:
                     self.teardown(m)
                 except Failure as e:
                     self.skipped[m] = 'tc u32/mirred not usable: %s' % e
+            elif m == 'native-clone':
+                try:
+                    sb.appctl('vtap/native-send')
+                except Failure as e:
+                    self.skipped[m] = ('no socket copy path to turn off: %s'
+                                       % e)
             elif m in TAP_MODES:
                 name = 'vtb-probe-' + m
                 sb.vsctl('add-tap', BR, name, sb.port['mon'],
@@ -114,6 +122,15 @@ class Modes:
             run(['tc', '-n', NS['sw'], 'filter', 'add', 'dev', dev,
                  'ingress', 'u32', 'match', 'u32', '0', '0', 'action',
                  'mirred', 'egress', 'mirror', 'dev', sb.veth['mon']])
+        elif m == 'native-clone':
+            # A native tap whose copies take OVS's own output (a copy in
+            # userspace, then the socket's), not the socket copy path.
+            sb.appctl('vtap/native-send', 'off')
+            sb.vsctl('add-tap', BR, tap_name, sb.port['mon'],
+                     'select_src_port=' + sb.port['snd'], 'offload=native')
+            st = self.wait_status(tap_name)
+            if st.get('backend') != 'native':
+                raise Failure('tap %s: status %s' % (tap_name, st))
         elif m in TAP_MODES:
             sb.vsctl('add-tap', BR, tap_name, sb.port['mon'],
                      'select_src_port=' + sb.port['snd'], 'offload=' + m)
@@ -142,8 +159,10 @@ class Modes:
                      'priority=100,in_port=%s' % sb.port['snd'])
         elif m == 'tc-mirred':
             remove_tc(sb)
-        elif m in TAP_MODES:
+        elif m in TAP_MODES or m == 'native-clone':
             sb.vsctl('--if-exists', 'del-tap', BR, tap_name)
+            if m == 'native-clone':
+                sb.appctl('vtap/native-send', 'on')
         if m != 'none':
             sb.purge()
 
