@@ -359,7 +359,8 @@ def markdown(results):
                    'ovs-vswitchd applied it (tc applies as it goes).  RSS: '
                    'ovs-vswitchd\'s with the policies in place, after the '
                    'runs; growth: since just before the peer\'s first count '
-                   'was installed.\n')
+                   'was installed, in an ovs-vswitchd started afresh for '
+                   'each tap peer.\n')
         table(out, ['ports', 'peer', 'policies', 'in place', 'installed s',
                     'applied s', 'rcv kpps', 'mon kpps', 'mon %',
                     'CPU us/copy', 'BPF ns/pkt', 'BPF ns/copy',

@@ -298,20 +298,7 @@ class Sandbox:
                        % (1 << VSWITCHD_CPU[0]),
                        'other_config:per-port-memory=true',
                        'other_config:dpdk-init=true', wait=False)
-            # The PMD thread takes CPU 1; the main thread may go anywhere.
-            pin = []
-        else:
-            pin = ['taskset', '-c', ','.join(map(str, VSWITCHD_CPU))]
-        run(netns_cmd('sw') + pin + [self.bin['ovs-vswitchd'], '--detach',
-                                     '--no-chdir', '--pidfile', '--log-file',
-                                     '-vconsole:off', '-vsyslog:off'],
-            env=e, timeout=120)
-        self.vswitchd_pid = int(open(os.path.join(
-            self.rundir, 'ovs-vswitchd.pid')).read())
-        if self.dpdk:
-            self._wait(lambda: self.vsctl('get', 'Open_vSwitch', '.',
-                                          'dpdk_initialized').strip()
-                       == 'true', 60, 'DPDK initialised')
+        self._start_vswitchd()
         ports = []
         for r in ROLES:
             ports += ['--', 'add-port', BR, self.port[r]]
@@ -327,6 +314,39 @@ class Sandbox:
                 self._wait(lambda: self.vsctl(
                     'get', 'Interface', self.port[r], 'link_state').strip()
                     == 'up', 30, 'DPDK port %s up' % self.port[r])
+
+    def _start_vswitchd(self):
+        if self.dpdk:
+            # The PMD thread takes CPU 1; the main thread may go anywhere.
+            pin = []
+        else:
+            pin = ['taskset', '-c', ','.join(map(str, VSWITCHD_CPU))]
+        run(netns_cmd('sw') + pin + [self.bin['ovs-vswitchd'], '--detach',
+                                     '--no-chdir', '--pidfile', '--log-file',
+                                     '-vconsole:off', '-vsyslog:off'],
+            env=self.env(), timeout=120)
+        self.vswitchd_pid = int(open(os.path.join(
+            self.rundir, 'ovs-vswitchd.pid')).read())
+        if self.dpdk:
+            self._wait(lambda: self.vsctl('get', 'Open_vSwitch', '.',
+                                          'dpdk_initialized').strip()
+                       == 'true', 60, 'DPDK initialised')
+
+    def restart_vswitchd(self):
+        """Stops ovs-vswitchd and starts it again on the same database and
+        ports, so that what its memory grows by starts from a fresh process:
+        glibc keeps much of what a process frees, and a peer measured after
+        another would reuse what that one left."""
+        pid = self.vswitchd_pid
+        self.appctl('exit', timeout=30)
+        self._wait(lambda: not os.path.exists('/proc/%d' % pid), 30,
+                   'ovs-vswitchd %d gone' % pid)
+        self._start_vswitchd()
+        for r in ROLES:
+            self._wait(lambda: self.vsctl(
+                'get', 'Interface', self.port[r], 'link_state').strip()
+                == 'up', 30, 'port %s up' % self.port[r])
+        self.sync()
 
     def _namespaces(self):
         for role in ('sw',) + ROLES:
