@@ -762,11 +762,24 @@ vtap_dpif_unwildcard(const struct vtap_flow_key *mask,
     wc->masks.tp_dst |= mask->tp_dst;
 }
 
-static bool
-vtap_xlate_mark_copied(struct vtap_xlate *state, uint32_t id)
+/* Returns the key under which 'copy''s tap is remembered as having copied a
+ * packet: its owner, unique in the process (tap ids are per bridge, and a
+ * packet may cross bridges through patch ports). */
+static uint64_t
+vtap_xlate_copy_key(const struct vtap_copy *copy)
 {
+    return copy->owner ? copy->owner : (UINT64_C(1) << 63) | copy->tap_id;
+}
+
+/* Remembers that 'copy''s tap copies the packet being translated.  Returns
+ * false if it already did. */
+static bool
+vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_copy *copy)
+{
+    uint64_t key = vtap_xlate_copy_key(copy);
+
     for (size_t i = 0; i < state->n_copied; i++) {
-        if (state->copied[i] == id) {
+        if (state->copied[i] == key) {
             return false;
         }
     }
@@ -774,8 +787,64 @@ vtap_xlate_mark_copied(struct vtap_xlate *state, uint32_t id)
         state->copied = x2nrealloc(state->copied, &state->allocated,
                                    sizeof *state->copied);
     }
-    state->copied[state->n_copied++] = id;
+    state->copied[state->n_copied++] = key;
     return true;
+}
+
+struct vtap_frozen
+vtap_xlate_freeze(const struct vtap_xlate *state)
+{
+    return (struct vtap_frozen) { .copied = state->copied,
+                                  .n_copied = state->n_copied };
+}
+
+void
+vtap_xlate_thaw(struct vtap_xlate *state, const struct vtap_frozen *frozen,
+                bool bond_recirc)
+{
+    state->copies_made = bond_recirc;
+    for (size_t i = 0; i < frozen->n_copied; i++) {
+        if (state->n_copied >= state->allocated) {
+            state->copied = x2nrealloc(state->copied, &state->allocated,
+                                       sizeof *state->copied);
+        }
+        state->copied[state->n_copied++] = frozen->copied[i];
+    }
+}
+
+uint32_t
+vtap_frozen_hash(const struct vtap_frozen *frozen, uint32_t basis)
+{
+    return (frozen->n_copied
+            ? hash_bytes(frozen->copied,
+                         frozen->n_copied * sizeof *frozen->copied, basis)
+            : basis);
+}
+
+bool
+vtap_frozen_equal(const struct vtap_frozen *a, const struct vtap_frozen *b)
+{
+    return (a->n_copied == b->n_copied
+            && (!a->n_copied
+                || !memcmp(a->copied, b->copied,
+                           a->n_copied * sizeof *a->copied)));
+}
+
+void
+vtap_frozen_clone(struct vtap_frozen *dst, const struct vtap_frozen *src)
+{
+    dst->n_copied = src->n_copied;
+    dst->copied = (src->n_copied
+                   ? xmemdup(src->copied, src->n_copied * sizeof *src->copied)
+                   : NULL);
+}
+
+void
+vtap_frozen_destroy(struct vtap_frozen *frozen)
+{
+    free(CONST_CAST(uint64_t *, frozen->copied));
+    frozen->copied = NULL;
+    frozen->n_copied = 0;
 }
 
 size_t
@@ -790,7 +859,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
     struct vtap_flow_key key, mask;
     size_t n_matches, n_copies;
 
-    if (!cfg || state->copying
+    if (!cfg || state->copying || state->copies_made
         || !vtap_classifier_port_is_selected(cfg->classifier,
                                              ofp_to_u16(port), dir)) {
         return 0;
@@ -815,7 +884,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
     for (size_t i = 0; i < n_matches; i++) {
         const struct vtap_dpif_tap *tap = vtap_dpif_config_find_tap(cfg,
                                                                     ids[i]);
-        if (tap && vtap_xlate_mark_copied(state, ids[i])) {
+        if (tap && vtap_xlate_mark_copied(state, &tap->copy)) {
             copies[n_copies++] = &tap->copy;
         }
     }
@@ -847,7 +916,7 @@ vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
         *why_not = "copies are not copied";
         return NULL;
     }
-    if (!vtap_xlate_mark_copied(state, tap_id)) {
+    if (!vtap_xlate_mark_copied(state, &tap->copy)) {
         *why_not = "the tap already copied this packet";
         return NULL;
     }

@@ -129,11 +129,43 @@ struct vtap_copy {
  * starts zeroed. */
 struct vtap_xlate {
     bool copying;               /* Translating a copy: taps do not apply. */
+    bool copies_made;           /* A bond's recirculation: the copies at the
+                                 * bond were made before it. */
     size_t n_dpdk_copies;       /* DPDK clone path copy actions emitted. */
-    size_t n_copied;            /* Taps that already copied this packet. */
-    size_t allocated;
-    uint32_t *copied;
+    size_t n_copied;            /* Taps that already copied this packet, */
+    size_t allocated;           /* by owner (see vtap_xlate_copy_key()). */
+    uint64_t *copied;
 };
+
+/* What a frozen translation (ofproto-dpif-rid's frozen_state) remembers of
+ * the taps, so that the translation that thaws it after a recirculation
+ * (ct(table=N), a bond's hash and recirc, ...) does not copy the packet
+ * again for a tap that already did: as Open vSwitch carries the mirrors
+ * already output.  Part of the recirculation id's identity. */
+struct vtap_frozen {
+    const uint64_t *copied;     /* Keys of the taps that copied, in the
+                                 * order they did. */
+    size_t n_copied;
+};
+
+/* Returns what 'state' must carry across a freeze: it points into
+ * 'state', so it is valid until 'state' changes (frozen_state_clone()
+ * copies it). */
+struct vtap_frozen vtap_xlate_freeze(const struct vtap_xlate *state);
+
+/* Starts 'state' of a translation that thaws 'frozen'.  'bond_recirc' is
+ * true for the thaw of a bond's recirculation (its internal table), which
+ * continues an output whose copies were already made. */
+void vtap_xlate_thaw(struct vtap_xlate *state,
+                     const struct vtap_frozen *frozen, bool bond_recirc);
+
+/* ofproto-dpif-rid's view of a struct vtap_frozen. */
+uint32_t vtap_frozen_hash(const struct vtap_frozen *, uint32_t basis);
+bool vtap_frozen_equal(const struct vtap_frozen *,
+                       const struct vtap_frozen *);
+void vtap_frozen_clone(struct vtap_frozen *dst,
+                       const struct vtap_frozen *src);
+void vtap_frozen_destroy(struct vtap_frozen *);
 
 /* Up to this many taps copy one packet at one crossing of a port; more
  * matching taps are skipped (and counted as a warning). */
@@ -142,8 +174,9 @@ struct vtap_xlate {
 /* Looks up the taps of 'ofproto' that select a packet with 'flow' crossing
  * 'port' in direction 'dir', un-wildcarding in 'wc' the fields the lookup
  * looked at.  Stores in 'copies' the copies still to make for this packet
- * (taps that already copied it in this translation are left out: a packet
- * reaches a monitor at most once per tap) and returns how many. */
+ * (taps that already copied it, in this translation or before a
+ * recirculation, are left out: a packet reaches a monitor at most once per
+ * tap) and returns how many. */
 size_t vtap_xlate_lookup(const struct ofproto_dpif *, struct vtap_xlate *,
                          ofp_port_t port, enum vtap_direction dir,
                          const struct flow *flow, struct flow_wildcards *wc,

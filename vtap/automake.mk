@@ -67,6 +67,7 @@ TESTSUITE_AT += \
 	tests/vtap-vsctl.at \
 	tests/vtap-vswitchd.at \
 	tests/vtap-native.at \
+	tests/vtap-exact.at \
 	tests/vtap-ofp-actions.at
 
 SYSTEM_USERSPACE_TESTSUITE_AT += \
