@@ -21,12 +21,15 @@ noinst_HEADERS += \
 	vtap/capi/vtap_dpdk.h \
 	vtap/policy/flow_key.h
 
-# The tap() OpenFlow action's text form; the DPDK clone path's datapath
-# action, its executor, which needs the module's DPDK copy engine, and
-# the socket copy path that sends copies to kernel devices.
+# The tap() OpenFlow action's text form; the userspace datapath's tap copy
+# action and its executor, with its deliveries: the DPDK clone path, which
+# needs the module's DPDK copy engine, and the socket copy path that sends
+# copies to kernel devices.
 lib_libopenvswitch_la_SOURCES += \
 	lib/vtap-dpdk.c \
 	lib/vtap-dpdk.h \
+	lib/vtap-exec.c \
+	lib/vtap-exec.h \
 	lib/vtap-odp.c \
 	lib/vtap-odp.h \
 	lib/vtap-send.c \
@@ -74,7 +77,8 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-vtap.at \
 	tests/system-vtap-ebpf.at \
 	tests/system-vtap-dpdk.at \
-	tests/system-vtap-fleet.at
+	tests/system-vtap-fleet.at \
+	tests/system-vtap-exact.at
 
 # The fleet: the central database's schema, the agent of each host, the
 # CLI, and the helper through which the CLI checks matches with the same
