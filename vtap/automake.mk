@@ -78,8 +78,8 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 # The fleet: the central database's schema, the agent of each host, the
 # CLI, and the helper through which the CLI checks matches with the same
 # parser as ovs-vsctl add-tap.
-pkgdata_DATA += vtap/fleet/vtap-fleet.ovsschema
-EXTRA_DIST += vtap/fleet/vtap-fleet.ovsschema
+pkgdata_DATA += utilities/vtap_fleet/vtap-fleet.ovsschema
+EXTRA_DIST += utilities/vtap_fleet/vtap-fleet.ovsschema
 
 bin_PROGRAMS += utilities/ovs-vtap-match
 utilities_ovs_vtap_match_SOURCES = utilities/ovs-vtap-match.c
