@@ -83,8 +83,29 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 # The fleet: the central database's schema, the agent of each host, the
 # CLI, and the helper through which the CLI checks matches with the same
 # parser as ovs-vsctl add-tap.
-pkgdata_DATA += vtap/fleet/vtap-fleet.ovsschema
-EXTRA_DIST += vtap/fleet/vtap-fleet.ovsschema
+pkgdata_DATA += utilities/vtap_fleet/vtap-fleet.ovsschema
+EXTRA_DIST += utilities/vtap_fleet/vtap-fleet.ovsschema
+
+# The agent's and the CLI's modules, the package vtap_fleet: installed
+# beside Open vSwitch's own "ovs" package, where the two entry scripts look
+# for both.
+vtapfleetdir = $(pkgdatadir)/python/vtap_fleet
+VTAP_FLEET_PYFILES = \
+	utilities/vtap_fleet/__init__.py \
+	utilities/vtap_fleet/agent.py \
+	utilities/vtap_fleet/cli.py \
+	utilities/vtap_fleet/connection.py \
+	utilities/vtap_fleet/desired.py \
+	utilities/vtap_fleet/edit.py \
+	utilities/vtap_fleet/local.py \
+	utilities/vtap_fleet/rules.py \
+	utilities/vtap_fleet/schema.py \
+	utilities/vtap_fleet/show.py \
+	utilities/vtap_fleet/sslstream.py \
+	utilities/vtap_fleet/status.py
+vtapfleet_DATA = $(VTAP_FLEET_PYFILES)
+EXTRA_DIST += $(VTAP_FLEET_PYFILES)
+FLAKE8_PYFILES += $(VTAP_FLEET_PYFILES)
 
 bin_PROGRAMS += utilities/ovs-vtap-match
 utilities_ovs_vtap_match_SOURCES = utilities/ovs-vtap-match.c
