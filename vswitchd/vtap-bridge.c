@@ -38,6 +38,7 @@
 #include "svec.h"
 #include "timeval.h"
 #include "unixctl.h"
+#include "userspace-tso.h"
 #include "util.h"
 #include "uuid.h"
 #include "vtap-dpdk.h"
@@ -60,6 +61,7 @@ struct vtap_bridge_tap {
     char *error;                /* Why the row is not applied, or NULL. */
     char *backend;              /* "native", "ebpf", "dpdk" or "none". */
     char *reason;               /* Why this backend, or NULL. */
+    enum vtap_copy_path path;   /* How its copies are made. */
     char *selection;            /* e.g. "ingress vm1; egress vm2". */
     char *output;               /* Output port's name, or NULL. */
     bool offloaded;             /* Copies made by the eBPF backend. */
@@ -93,11 +95,10 @@ static struct hmap vtap_bridges = HMAP_INITIALIZER(&vtap_bridges);
 static uint32_t vtap_bridge_next_serial = 1;
 static uint64_t vtap_bridge_next_owner = 1;
 
-/* The eBPF backend, shared by all bridges: created when a first tap is
- * offloaded, destroyed (everything detached and unpinned) when the last one
- * goes. */
-static struct vtap_ebpf *vtap_ebpf;
-static char *vtap_ebpf_pin_dir_;
+/* The module's engine, shared by all bridges: it plans each bridge's taps
+ * and owns the eBPF backend (loaded with the first offloaded tap, unloaded
+ * with the last). */
+static struct vtap_engine *vtap_engine;
 
 static void vtap_bridge_unixctl_show(struct unixctl_conn *, int argc,
                                      const char *argv[], void *aux);
@@ -113,6 +114,19 @@ static void vtap_bridge_unixctl_copy_action(struct unixctl_conn *,
 static bool vtap_bridge_write_stats(const struct vtap_bridge *,
                                     const struct vtap_bridge_tap *,
                                     const struct ovsrec_tap *);
+
+/* What the engine has to say, in this module's log. */
+static void
+vtap_bridge_engine_log(bool warning, const char *message)
+{
+    if (warning) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "%s", message);
+    } else {
+        VLOG_INFO("%s", message);
+    }
+}
 
 void
 vtap_bridge_init(struct ovsdb_idl *idl)
@@ -132,14 +146,14 @@ vtap_bridge_init(struct ovsdb_idl *idl)
     unixctl_command_register("vtap/copy-action", "[on|off]", 0, 1,
                                  vtap_bridge_unixctl_copy_action, NULL);
 
-    /* What an earlier ovs-vswitchd of this run directory left in bpffs (a
-     * crash, a kill -9) is removed; the taps are offloaded afresh as they
+    /* It removes what an earlier ovs-vswitchd of this run directory left
+     * in bpffs (a crash, a kill -9); the taps are offloaded afresh as they
      * are configured. */
-    vtap_ebpf_pin_dir_ = vtap_ebpf_pin_dir(ovs_rundir());
-    char *error = vtap_ebpf_remove_stale(vtap_ebpf_pin_dir_);
-    if (error) {
-        VLOG_WARN("removing eBPF objects of an earlier run: %s", error);
-        free(error);
+    vtap_engine = vtap_engine_create(ovs_rundir(),
+                                     getenv("OVS_VTAP_TC_ATTACH"),
+                                     vtap_bridge_engine_log);
+    if (!vtap_engine) {
+        out_of_memory();
     }
 }
 
@@ -434,55 +448,6 @@ vtap_bridge_plan_ports(const struct ofproto *ofproto,
     return ports;
 }
 
-/* Applies the taps that 'plan' offloads to the eBPF backend, as the
- * bridge's group, creating the backend first if need be, and tells 'plan'
- * which ones the backend refused.  With a null 'plan', removes the
- * bridge's group. */
-static void
-vtap_bridge_offload(const struct vtap_bridge *vb, struct vtap_plan *plan)
-{
-    const struct vtap_ebpf_tap *taps = NULL;
-    const size_t *index = NULL;
-    size_t n = plan ? vtap_plan_ebpf_taps(plan, &taps, &index) : 0;
-
-    if (n && !vtap_ebpf) {
-        const char *mode = getenv("OVS_VTAP_TC_ATTACH");
-        char *error;
-
-        vtap_ebpf = vtap_ebpf_create(vtap_ebpf_pin_dir_, mode, &error);
-        if (!vtap_ebpf) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            char *reason = xasprintf("eBPF backend: %s", error);
-
-            VLOG_WARN_RL(&rl, "%s", reason);
-            for (size_t j = 0; j < n; j++) {
-                vtap_plan_refuse(plan, index[j], reason);
-            }
-            free(reason);
-            free(error);
-            return;
-        }
-        VLOG_INFO("eBPF backend loaded, pinned in %s", vtap_ebpf_pin_dir_);
-    }
-    if (vtap_ebpf) {
-        char **reasons = xcalloc(n + 1, sizeof *reasons);
-
-        vtap_ebpf_set_group(vtap_ebpf, vb->serial, taps, n, reasons);
-        for (size_t j = 0; j < n; j++) {
-            if (reasons[j]) {
-                vtap_plan_refuse(plan, index[j], reasons[j]);
-                free(reasons[j]);
-            }
-        }
-        free(reasons);
-        if (!vtap_ebpf_n_taps(vtap_ebpf)) {
-            vtap_ebpf_destroy(vtap_ebpf);
-            vtap_ebpf = NULL;
-            VLOG_INFO("eBPF backend unloaded: no tap is offloaded");
-        }
-    }
-}
-
 /* Returns true if row 'r->row' was applied with its current name and id
  * before this reconfiguration, and then stores that id in '*id'. */
 static bool
@@ -548,6 +513,7 @@ vtap_bridge_write_status(const struct ovsrec_tap *row,
     if (t->error) {
         smap_add(&status, "error", t->error);
     } else {
+        smap_add(&status, "path", vtap_copy_path_to_string(t->path));
         smap_add(&status, "counts",
                  t->counts_selected ? "selected" : "delivered");
     }
@@ -567,18 +533,17 @@ static long long int vtap_bridge_retry_at = LLONG_MAX;
 /* Test hook: the next 'vtap_bridge_fail_compiles' compilations fail. */
 static unsigned int vtap_bridge_fail_compiles;
 
-/* Gives 'ofproto' the native policy of 'plan'.  Returns false if it could
- * not be compiled. */
+/* Gives 'ofproto' 'classifier', the native policy that the engine
+ * compiled, which it takes.  Returns false if there is none (it could not
+ * be compiled). */
 static bool
-vtap_bridge_set_native(struct ofproto *ofproto, const struct vtap_plan *plan)
+vtap_bridge_set_native(struct ofproto *ofproto,
+                       struct vtap_classifier *classifier)
 {
-    struct vtap_classifier *classifier;
-
     if (vtap_bridge_fail_compiles) {
         vtap_bridge_fail_compiles--;
+        vtap_classifier_destroy(classifier);
         classifier = NULL;
-    } else {
-        classifier = vtap_plan_compile(plan);
     }
     if (!classifier) {
         return false;
@@ -747,7 +712,6 @@ vtap_bridge_configure(struct ofproto *ofproto,
     size_t n_ports;
     struct vtap_port_info *ports = vtap_bridge_plan_ports(ofproto, br_cfg,
                                                           &n_ports);
-    char *ebpf_unavailable = vtap_ebpf_unavailable();
     const char *dpdk_unavailable = vtap_dpdk_unavailable();
     if (!dpdk_unavailable && strcmp(br_cfg->datapath_type, "netdev")) {
         dpdk_unavailable = "the bridge's datapath_type is not netdev (the "
@@ -756,21 +720,21 @@ vtap_bridge_configure(struct ofproto *ofproto,
     struct vtap_plan_env env = {
         .ports = ports,
         .n_ports = n_ports,
-        .ebpf_unavailable = ebpf_unavailable,
         .dpdk_unavailable = dpdk_unavailable,
+        .copy_action = ofproto_vtap_has_copy_action(ofproto),
+        .userspace_tso = userspace_tso_enabled(),
+        .no_socket_send = !vtap_send_enabled(),
     };
+    struct vtap_classifier *classifier = NULL;
     char *plan_error = NULL;
     struct vtap_plan *plan = (policy
-                              ? vtap_plan_create(policy, &env, &plan_error)
+                              ? vtap_engine_apply(vtap_engine, vb->serial,
+                                                  policy, &env, &classifier,
+                                                  &plan_error)
                               : NULL);
-    free(ebpf_unavailable);
     free(ports);
 
-    bool applied = false;
-    if (plan) {
-        vtap_bridge_offload(vb, plan);
-        applied = vtap_bridge_set_native(ofproto, plan);
-    }
+    bool applied = plan && vtap_bridge_set_native(ofproto, classifier);
     if (!applied) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
@@ -801,8 +765,8 @@ vtap_bridge_configure(struct ofproto *ofproto,
             t->backend = xstrdup(vtap_backend_to_string(backend));
             t->reason = nullable_xstrdup(reason);
             t->offloaded = backend == VTAP_BACKEND_EBPF;
-            t->counts_selected = (!t->offloaded
-                                  && !ofproto_vtap_counts_delivered(ofproto));
+            t->path = vtap_plan_path(plan, r->policy_index);
+            t->counts_selected = t->path == VTAP_PATH_SAMPLE;
         }
         vtap_bridge_write_status(r->row, t);
         vtap_bridge_row_destroy(r);
@@ -863,7 +827,7 @@ vtap_bridge_tap_stats(const struct vtap_bridge *vb,
         /* Copies from the kernel, plus those of tap(id=N) actions, which
          * the OVS datapath makes. */
         struct vtap_ebpf_stats kernel;
-        if (!vtap_ebpf_get_stats(vtap_ebpf, t->owner, &kernel)) {
+        if (!vtap_engine_get_ebpf_stats(vtap_engine, t->owner, &kernel)) {
             return 0;
         }
         st.tx_packets = kernel.packets;
@@ -1152,7 +1116,7 @@ vtap_bridge_destroy(const struct ofproto *ofproto)
         ofproto_vtap_remove(CONST_CAST(struct ofproto *, ofproto));
         /* Detach the bridge's offloaded taps; with the last bridge's, the
          * backend unloads and unpins everything. */
-        vtap_bridge_offload(vb, NULL);
+        vtap_engine_remove_group(vtap_engine, vb->serial);
         vtap_bridge_clear_taps(vb);
         free(vb->name);
         free(vb);
@@ -1325,6 +1289,15 @@ vtap_bridge_unixctl_fail_compile(struct unixctl_conn *conn,
     unixctl_command_reply(conn, NULL);
 }
 
+/* Configures every bridge's taps again soon, for a change in what their
+ * plan depends on besides the database. */
+static void
+vtap_bridge_replan(void)
+{
+    vtap_bridge_retry_at = time_msec();
+    poll_immediate_wake();
+}
+
 /* Parses the "on" or "off" of a unixctl command that turns something on or
  * off in 'argv[1]' (if 'argc' > 1) into '*on'.  Returns false, having
  * replied with an error, if it is neither. */
@@ -1355,7 +1328,7 @@ vtap_bridge_unixctl_native_send(struct unixctl_conn *conn, int argc,
     if (vtap_bridge_unixctl_on_off(conn, argc, argv, &on)) {
         if (argc > 1) {
             vtap_send_set_enabled(on);
-            ofproto_vtap_revalidate_all();
+            vtap_bridge_replan();
         }
         unixctl_command_reply(conn, on ? "on" : "off");
     }
@@ -1375,9 +1348,7 @@ vtap_bridge_unixctl_copy_action(struct unixctl_conn *conn, int argc,
     if (vtap_bridge_unixctl_on_off(conn, argc, argv, &on)) {
         if (argc > 1) {
             ofproto_vtap_set_copy_action(on);
-            ofproto_vtap_revalidate_all();
-            vtap_bridge_retry_at = time_msec();
-            poll_immediate_wake();
+            vtap_bridge_replan();
         }
         unixctl_command_reply(conn, on ? "on" : "off");
     }

@@ -19,7 +19,8 @@
 noinst_HEADERS += \
 	vtap/capi/vtap.h \
 	vtap/capi/vtap_dpdk.h \
-	vtap/policy/flow_key.h
+	vtap/policy/flow_key.h \
+	vtap/policy/types.h
 
 # The tap() OpenFlow action's text form; the userspace datapath's tap copy
 # action and its executor, with its deliveries: the DPDK clone path, which
