@@ -49,7 +49,10 @@ ofproto_libofproto_la_LIBADD += $(VTAP_LIBS)
 
 vswitchd_ovs_vswitchd_SOURCES += \
 	vswitchd/vtap-bridge.c \
-	vswitchd/vtap-bridge.h
+	vswitchd/vtap-bridge.h \
+	vswitchd/vtap-bridge-private.h \
+	vswitchd/vtap-stats.c \
+	vswitchd/vtap-unixctl.c
 vswitchd_ovs_vswitchd_LDADD += $(VTAP_LIBS)
 EXTRA_vswitchd_ovs_vswitchd_DEPENDENCIES = $(VTAP_LIB)
 MAN_FRAGMENTS += vswitchd/vtap-unixctl.man
