@@ -60,7 +60,7 @@ struct vtap_dpif_stats {
 
 /* One tap of a configuration. */
 struct vtap_dpif_tap {
-    struct vtap_copy copy;      /* Points into 'name' and 'ofpacts'. */
+    struct vtap_xlate_copy copy;      /* Points into 'name' and 'ofpacts'. */
     char *name;
     char *key;                  /* See vtap_dpif_tap_key(). */
     struct ofpbuf ofpacts;
@@ -406,7 +406,7 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             VLOG_WARN_RL(&rl, "tap %s: %s; it makes no copies", info->name,
                          meter_error);
         }
-        t->copy = (struct vtap_copy) {
+        t->copy = (struct vtap_xlate_copy) {
             .tap_id = info->id,
             .enabled = info->enabled,
             .tap_name = t->name,
@@ -798,7 +798,7 @@ vtap_dpif_unwildcard(const struct vtap_flow_key *mask,
  * packet: its owner, unique in the process (tap ids are per bridge, and a
  * packet may cross bridges through patch ports). */
 static uint64_t
-vtap_xlate_copy_key(const struct vtap_copy *copy)
+vtap_xlate_copy_key(const struct vtap_xlate_copy *copy)
 {
     return copy->owner ? copy->owner : (UINT64_C(1) << 63) | copy->tap_id;
 }
@@ -806,7 +806,7 @@ vtap_xlate_copy_key(const struct vtap_copy *copy)
 /* Remembers that 'copy''s tap copies the packet being translated.  Returns
  * false if it already did. */
 static bool
-vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_copy *copy)
+vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_xlate_copy *copy)
 {
     uint64_t key = vtap_xlate_copy_key(copy);
 
@@ -884,7 +884,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
                   struct vtap_xlate *state, ofp_port_t port,
                   enum vtap_direction dir, const struct flow *flow,
                   struct flow_wildcards *wc,
-                  const struct vtap_copy *copies[], size_t max_copies)
+                  const struct vtap_xlate_copy *copies[], size_t max_copies)
 {
     const struct vtap_dpif_config *cfg = vtap_dpif_config_get(ofproto);
     uint32_t ids[VTAP_XLATE_MAX_COPIES];
@@ -923,7 +923,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
     return n_copies;
 }
 
-const struct vtap_copy *
+const struct vtap_xlate_copy *
 vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
                       struct vtap_xlate *state, uint32_t tap_id,
                       const char **why_not, struct vtap_dpif_stats **misses)
@@ -956,7 +956,7 @@ vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
 }
 
 enum vtap_copy_path
-vtap_xlate_copy_path(const struct vtap_copy *copy, bool copy_action,
+vtap_xlate_copy_path(const struct vtap_xlate_copy *copy, bool copy_action,
                      const struct vtap_copy_output *out)
 {
     if (!copy_action || copy->path == VTAP_PATH_SAMPLE) {
@@ -982,7 +982,7 @@ vtap_xlate_copy_path(const struct vtap_copy *copy, bool copy_action,
 }
 
 void
-vtap_xlate_copy_action(const struct vtap_copy *copy, odp_port_t port,
+vtap_xlate_copy_action(const struct vtap_xlate_copy *copy, odp_port_t port,
                        const struct netdev *netdev,
                        struct ovs_action_vtap_copy *vc)
 {

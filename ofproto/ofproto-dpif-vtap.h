@@ -118,7 +118,7 @@ bool ofproto_vtap_has_copy_action(const struct ofproto *);
 /* Translation side. */
 
 /* One copy to make: everything xlate needs, prepared at configuration. */
-struct vtap_copy {
+struct vtap_xlate_copy {
     uint32_t tap_id;
     const char *tap_name;
     bool enabled;               /* Disabled taps only count tap() misses. */
@@ -155,7 +155,7 @@ struct vtap_copy_output {
  * datapath itself (for a bond, the member the bond picks), of their kind;
  * a copy that cannot take them is a clone, and one without a datapath copy
  * action (not the userspace datapath) a sample(). */
-enum vtap_copy_path vtap_xlate_copy_path(const struct vtap_copy *copy,
+enum vtap_copy_path vtap_xlate_copy_path(const struct vtap_xlate_copy *copy,
                                          bool copy_action,
                                          const struct vtap_copy_output *out);
 
@@ -163,7 +163,7 @@ enum vtap_copy_path vtap_xlate_copy_path(const struct vtap_copy *copy,
  * datapath port 'port' (ODPP_NONE if only nested actions know it), whose
  * netdev is 'netdev' (or NULL). */
 struct ovs_action_vtap_copy;
-void vtap_xlate_copy_action(const struct vtap_copy *copy, odp_port_t port,
+void vtap_xlate_copy_action(const struct vtap_xlate_copy *copy, odp_port_t port,
                             const struct netdev *netdev,
                             struct ovs_action_vtap_copy *vc);
 
@@ -222,14 +222,14 @@ void vtap_frozen_destroy(struct vtap_frozen *);
 size_t vtap_xlate_lookup(const struct ofproto_dpif *, struct vtap_xlate *,
                          ofp_port_t port, enum vtap_direction dir,
                          const struct flow *flow, struct flow_wildcards *wc,
-                         const struct vtap_copy *copies[],
+                         const struct vtap_xlate_copy *copies[],
                          size_t max_copies);
 
 /* For a tap(id=N) action with N = 'tap_id': returns the copy to make, or
  * NULL with the reason in '*why_not'.  Sets '*misses' to the counter to add
  * the packet to when the miss counts (tap N missing or disabled), else to
  * NULL. */
-const struct vtap_copy *vtap_xlate_tap_action(const struct ofproto_dpif *,
+const struct vtap_xlate_copy *vtap_xlate_tap_action(const struct ofproto_dpif *,
                                               struct vtap_xlate *,
                                               uint32_t tap_id,
                                               const char **why_not,

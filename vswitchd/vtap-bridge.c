@@ -328,8 +328,7 @@ vtap_bridge_port_kind(const char *datapath_type, const char *type)
          * kernel datapath attaches it like any device, and whoever holds its
          * file descriptor (a VM) is on the other side. */
         return userspace ? VTAP_PORT_KERNEL_TAP : VTAP_PORT_KERNEL;
-    } else if (!strcmp(type, "dpdk") || !strcmp(type, "dpdkvhostuser")
-               || !strcmp(type, "dpdkvhostuserclient")) {
+    } else if (vtap_dpdk_type_is_dpdk(type)) {
         return VTAP_PORT_DPDK;
     }
     return VTAP_PORT_OTHER;

@@ -18,7 +18,7 @@
 
 noinst_HEADERS += \
 	vtap/capi/vtap.h \
-	vtap/capi/vtap_dpdk.h \
+	vtap/capi/vtap_mbuf.h \
 	vtap/policy/flow_key.h \
 	vtap/policy/types.h
 
