@@ -299,12 +299,13 @@ vtap_bridge_load_row(const struct ofproto *ofproto, uint32_t id,
         .match = row->match,
         .output_ports = r->out,
         .n_output_ports = n_out,
-        .output_vlan = row->n_output_vlan ? *row->output_vlan : 0,
-        .snaplen = row->n_snaplen ? *row->snaplen : 0,
-        .sampling = row->n_sampling ? *row->sampling : 0,
-        .max_rate = row->n_max_rate ? *row->max_rate : 0,
         .offload = offload,
     };
+    /* The schema bounds each one to what its member holds. */
+#define VTAP_BRIDGE_LOAD_SETTING(NAME) \
+    r->cfg.NAME = row->n_##NAME ? *row->NAME : 0;
+    VTAP_DELIVERY_SETTINGS(VTAP_BRIDGE_LOAD_SETTING)
+#undef VTAP_BRIDGE_LOAD_SETTING
     t->sampled = r->cfg.sampling > 1;
     t->rate_limited = r->cfg.max_rate != 0;
     return error;

@@ -86,6 +86,18 @@ enum vtap_copy_path {
                                  * actions, as OVS's own output. */
 };
 
+/* The integer delivery settings of a tap, X(NAME): optional integer
+ * columns of the Tap table (and of the fleet's Fleet_Tap) of the same
+ * NAME, 0 when empty, and members of struct vtap_tap_config and
+ * vtap_tap_info.  ovs-vswitchd loads them from this list, and a unit test
+ * (tests/fleet/test_schema.py) checks it against both schemas: a new one is
+ * a column, an entry here, and what the module makes of it. */
+#define VTAP_DELIVERY_SETTINGS(X) \
+    X(output_vlan)                \
+    X(snaplen)                    \
+    X(sampling)                   \
+    X(max_rate)
+
 /* A tap's configuration, as the caller gives it. */
 struct vtap_tap_config {
     const char *name;           /* Non-empty, unique within a policy. */
