@@ -62,13 +62,22 @@ struct vtap_exec_tap {
     atomic_uint64_t tx_errors;
     atomic_uint64_t by_mode[VTAP_ODP_N_MODES];
 
-    /* max_rate: 'tokens' millionths of a copy, at most a second's worth,
-     * as of 'last' (microseconds). */
-    struct ovs_mutex bucket_mutex;
+    /* max_rate's token bucket, made with the first copy that it limits:
+     * most taps have no max_rate, and a switch may have 10,000 taps. */
+    OVSRCU_TYPE(struct vtap_exec_bucket *) bucket;
+};
+
+/* A tap's token bucket: 'tokens' millionths of a copy, at most a second's
+ * worth, as of 'last' (microseconds). */
+struct vtap_exec_bucket {
+    struct ovs_mutex mutex;
     uint32_t rate OVS_GUARDED;
     int64_t tokens OVS_GUARDED;
     long long int last OVS_GUARDED;
 };
+
+/* Serializes the creation of buckets, which happens at most once a tap. */
+static struct ovs_mutex vtap_exec_bucket_mutex = OVS_MUTEX_INITIALIZER;
 
 BUILD_ASSERT_DECL(VTAP_ODP_N_MODES
                   == ARRAY_SIZE(((struct vtap_exec_stats *) 0)->by_mode));
@@ -96,7 +105,7 @@ vtap_exec_tap_ref(uint64_t owner)
     if (!tap) {
         tap = xzalloc(sizeof *tap);
         tap->owner = owner;
-        ovs_mutex_init(&tap->bucket_mutex);
+        ovsrcu_init(&tap->bucket, NULL);
         cmap_insert(&vtap_exec_taps, &tap->node, hash_uint64(owner));
     }
     tap->refs++;
@@ -105,8 +114,35 @@ vtap_exec_tap_ref(uint64_t owner)
 static void
 vtap_exec_tap_free(struct vtap_exec_tap *tap)
 {
-    ovs_mutex_destroy(&tap->bucket_mutex);
+    struct vtap_exec_bucket *bucket;
+
+    bucket = ovsrcu_get_protected(struct vtap_exec_bucket *, &tap->bucket);
+    if (bucket) {
+        ovs_mutex_destroy(&bucket->mutex);
+        free(bucket);
+    }
     free(tap);
+}
+
+/* Returns 'tap''s token bucket, made the first time. */
+static struct vtap_exec_bucket *
+vtap_exec_bucket(struct vtap_exec_tap *tap)
+{
+    struct vtap_exec_bucket *bucket;
+
+    bucket = ovsrcu_get(struct vtap_exec_bucket *, &tap->bucket);
+    if (!bucket) {
+        ovs_mutex_lock(&vtap_exec_bucket_mutex);
+        bucket = ovsrcu_get_protected(struct vtap_exec_bucket *,
+                                      &tap->bucket);
+        if (!bucket) {
+            bucket = xzalloc(sizeof *bucket);
+            ovs_mutex_init(&bucket->mutex);
+            ovsrcu_set(&tap->bucket, bucket);
+        }
+        ovs_mutex_unlock(&vtap_exec_bucket_mutex);
+    }
+    return bucket;
 }
 
 void
@@ -163,23 +199,24 @@ vtap_exec_admit(struct vtap_exec_tap *tap, uint32_t rate, long long int now,
     const int64_t per_copy = 1000000;   /* Tokens per copy, per second in
                                          * microseconds. */
     const int64_t depth = (int64_t) rate * per_copy;
+    struct vtap_exec_bucket *b = vtap_exec_bucket(tap);
     size_t admitted;
 
-    ovs_mutex_lock(&tap->bucket_mutex);
-    if (tap->rate != rate) {
+    ovs_mutex_lock(&b->mutex);
+    if (b->rate != rate) {
         /* A new limit starts with a full second's worth. */
-        tap->rate = rate;
-        tap->tokens = depth;
-        tap->last = now;
-    } else if (now > tap->last) {
-        int64_t elapsed = MIN(now - tap->last, per_copy);
+        b->rate = rate;
+        b->tokens = depth;
+        b->last = now;
+    } else if (now > b->last) {
+        int64_t elapsed = MIN(now - b->last, per_copy);
 
-        tap->tokens = MIN(depth, tap->tokens + elapsed * rate);
-        tap->last = now;
+        b->tokens = MIN(depth, b->tokens + elapsed * rate);
+        b->last = now;
     }
-    admitted = MIN(n, tap->tokens / per_copy);
-    tap->tokens -= admitted * per_copy;
-    ovs_mutex_unlock(&tap->bucket_mutex);
+    admitted = MIN(n, b->tokens / per_copy);
+    b->tokens -= admitted * per_copy;
+    ovs_mutex_unlock(&b->mutex);
     return admitted;
 }
 

@@ -43,7 +43,8 @@ struct vtap_bridge_tap {
     uint32_t id;                /* 0 if the row has none and got none. */
     uint64_t owner;             /* Unique to the row in this process. */
     char *error;                /* Why the row is not applied, or NULL. */
-    char *backend;              /* "native", "ebpf", "dpdk" or "none". */
+    const char *backend;        /* "native", "ebpf", "dpdk" or "none"
+                                 * (vtap_backend_to_string()'s). */
     char *reason;               /* Why this backend, or NULL. */
     enum vtap_copy_path path;   /* How its copies are made. */
     char *selection;            /* e.g. "ingress vm1; egress vm2". */
@@ -73,6 +74,8 @@ struct vtap_bridge {
                                    * first, each part in name order. */
     size_t n_taps;
     struct hmap taps_by_uuid;   /* Contains "struct vtap_bridge_tap"s. */
+    size_t stats_cursor;        /* Tap row where the next statistics
+                                 * refresh starts (vtap-stats.c). */
 };
 
 /* Every bridge that has had taps, by ofproto. */

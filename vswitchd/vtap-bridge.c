@@ -130,7 +130,6 @@ vtap_bridge_clear_taps(struct vtap_bridge *vb)
 
         free(t->name);
         free(t->error);
-        free(t->backend);
         free(t->reason);
         free(t->selection);
         free(t->output);
@@ -700,13 +699,13 @@ vtap_bridge_configure(struct ofproto *ofproto,
                                  plan_error ? plan_error : "out of memory");
         }
         if (t->error) {
-            t->backend = xstrdup("none");
+            t->backend = vtap_backend_to_string(VTAP_BACKEND_NONE);
         } else {
             const char *reason = vtap_plan_reason(plan, r->policy_index);
             enum vtap_backend backend = vtap_plan_backend(plan,
                                                           r->policy_index);
 
-            t->backend = xstrdup(vtap_backend_to_string(backend));
+            t->backend = vtap_backend_to_string(backend);
             t->reason = nullable_xstrdup(reason);
             t->offloaded = backend == VTAP_BACKEND_EBPF;
             t->path = vtap_plan_path(plan, r->policy_index);

@@ -30,6 +30,9 @@
 
 VLOG_DEFINE_THIS_MODULE(vtap_stats);
 
+/* Rows whose statistics one refresh writes at most. */
+#define VTAP_STATS_MAX_ROWS 1000
+
 /* Gathers the statistics of tap 't' of 'vb' into 'keys' and 'values' (room
  * for VTAP_STATS_N each).  Returns how many, 0 if there are none.
  * A key appears only where the backend knows its value: a sample() of the
@@ -205,22 +208,41 @@ vtap_stats_check_copies(const struct vtap_bridge *vb,
     return false;
 }
 
+/* Writes the 'n' 'keys' and 'values' into 'row''s statistics if they
+ * differ from what it has, except that a row with none yet gets them only
+ * once something was counted: the first refresh after 10,000 taps are
+ * added would otherwise write 10,000 rows of zeros, which the IDL then
+ * holds (about 7 MB) for taps that may never see a packet.  Returns true
+ * if it wrote them. */
+static bool
+vtap_stats_put(const struct ovsrec_tap *row, const char *keys[],
+               const int64_t values[], size_t n)
+{
+    bool counted = false;
+
+    for (size_t i = 0; i < n; i++) {
+        counted = counted || values[i];
+    }
+    if (!n || (!counted && !row->n_statistics)
+        || vtap_stats_equal(row, keys, values, n)) {
+        return false;
+    }
+    ovsrec_tap_set_statistics(row, keys, values, n);
+    return true;
+}
+
 /* Writes the statistics of tap 't' of 'vb' into its Tap 'row' if they
  * changed.  Returns true if it wrote them. */
 bool
 vtap_stats_write(const struct vtap_bridge *vb,
-                        const struct vtap_bridge_tap *t,
-                        const struct ovsrec_tap *row)
+                 const struct vtap_bridge_tap *t,
+                 const struct ovsrec_tap *row)
 {
     const char *keys[VTAP_STATS_N];
     int64_t values[VTAP_STATS_N];
     size_t n = vtap_stats_of_tap(vb, t, keys, values);
 
-    if (n && !vtap_stats_equal(row, keys, values, n)) {
-        ovsrec_tap_set_statistics(row, keys, values, n);
-        return true;
-    }
-    return false;
+    return vtap_stats_put(row, keys, values, n);
 }
 
 void
@@ -228,26 +250,38 @@ vtap_stats_refresh(const struct ofproto *ofproto,
                    const struct ovsrec_bridge *br_cfg)
 {
     struct vtap_bridge *vb = vtap_bridge_find(ofproto);
-
+    size_t n = br_cfg->n_taps;
     size_t n_written = 0;
 
-    for (size_t i = 0; vb && i < br_cfg->n_taps; i++) {
+    if (!vb || !n) {
+        return;
+    }
+
+    /* At most VTAP_STATS_MAX_ROWS rows' statistics per refresh, the rest
+     * at the next ones, from where this one stopped: the transaction's
+     * datums and JSON are what 10,000 taps' first refresh would otherwise
+     * hold at once (28 MB, which fragments the heap for good).  Whether
+     * copies fail is looked at for every tap, every time. */
+    size_t start = vb->stats_cursor % n;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (start + k) % n;
         const struct ovsrec_tap *row = br_cfg->taps[i];
         struct vtap_bridge_tap *t;
         const char *keys[VTAP_STATS_N];
         int64_t values[VTAP_STATS_N];
-        size_t n;
 
         /* Rows that were not applied get no statistics. */
         t = CONST_CAST(struct vtap_bridge_tap *,
                        vtap_bridge_find_tap(vb, &row->header_.uuid));
         if (t && !t->error) {
-            n = vtap_stats_of_tap(vb, t, keys, values);
-            if (n && !vtap_stats_equal(row, keys, values, n)) {
-                ovsrec_tap_set_statistics(row, keys, values, n);
-                n_written++;
+            size_t n_stats = vtap_stats_of_tap(vb, t, keys, values);
+
+            if (n_written < VTAP_STATS_MAX_ROWS
+                && vtap_stats_put(row, keys, values, n_stats)
+                && ++n_written == VTAP_STATS_MAX_ROWS) {
+                vb->stats_cursor = i + 1;
             }
-            if (vtap_stats_check_copies(vb, t, keys, values, n)) {
+            if (vtap_stats_check_copies(vb, t, keys, values, n_stats)) {
                 vtap_bridge_write_status(row, t);
             }
         }
