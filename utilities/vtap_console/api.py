@@ -364,6 +364,25 @@ async def run_change(request, operation, action, target, body, change,
                               "progress": progress}, status=status)
 
 
+def audited(action):
+    """A change handler whose refusals before the change (a bad body or
+    query) are recorded too."""
+    def wrap(handler):
+        async def wrapped(request):
+            try:
+                return await handler(request)
+            except (ApiError, web.HTTPException) as e:
+                reason = e.reason if isinstance(e, web.HTTPException) \
+                    else str(e)
+                request.app["audit"].record(
+                    request["principal"], request.remote, action,
+                    request.match_info.get("name"), None,
+                    "refused: %s" % reason)
+                raise
+        return wrapped
+    return wrap
+
+
 def _must_exist(idl, table, name, what):
     if not edit.find(idl, table, name):
         raise Missing("no %s named %s" % (what, name), "name")
@@ -374,6 +393,7 @@ def _must_not_exist(idl, table, name, what):
         raise Conflict("a %s named %s already exists" % (what, name), "name")
 
 
+@audited("tap-add")
 async def create_tap(request):
     body = await read_body(request, "createTap")
     name = body["name"]
@@ -386,6 +406,7 @@ async def create_tap(request):
                             change, 201)
 
 
+@audited("tap-set")
 async def update_tap(request):
     body = await read_body(request, "updateTap")
     name = request.match_info["name"]
@@ -398,6 +419,7 @@ async def update_tap(request):
                             change, 200)
 
 
+@audited("tap-del")
 async def delete_tap(request):
     name = request.match_info["name"]
 
@@ -420,6 +442,7 @@ def _where(body):
     return body.get("port" if local else "remote_ip", "")
 
 
+@audited("collector-add")
 async def create_collector(request):
     body = await read_body(request, "createCollector")
     name = body["name"]
@@ -432,6 +455,7 @@ async def create_collector(request):
                             name, body, change, 201)
 
 
+@audited("collector-set")
 async def update_collector(request):
     body = await read_body(request, "updateCollector")
     name = request.match_info["name"]
@@ -444,6 +468,7 @@ async def update_collector(request):
                             name, body, change, 200)
 
 
+@audited("collector-del")
 async def delete_collector(request):
     name = request.match_info["name"]
 
