@@ -55,8 +55,10 @@ def request(what, method, path, body=None, token=None, cert=None,
         print("%s: %d%s" % (what, r.status, " (%s)" % doc["error"]
                             if r.status >= 400 else ""))
         return r, doc
-    except (ssl.SSLError, ConnectionError, OSError) as e:
-        print("%s: refused (%s)" % (what, type(e).__name__))
+    except (ssl.SSLError, http.client.HTTPException, OSError):
+        # (With TLS 1.3, a refused client certificate ends the connection
+        # after the client's side of the handshake.)
+        print("%s: refused, no answer" % what)
         return None, None
     finally:
         conn.close()

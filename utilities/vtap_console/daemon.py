@@ -152,6 +152,12 @@ def allowed_hosts(args, port):
     return names or None
 
 
+def fatal(message):
+    """Before the daemon runs: the error on stderr, exit status 1."""
+    sys.stderr.write("%s: %s\n" % (PROG, message))
+    sys.exit(1)
+
+
 def new_token(parser, args):
     if not args.users:
         parser.error("--new-token needs --users FILE")
@@ -159,8 +165,7 @@ def new_token(parser, args):
     try:
         print(auth.add_token(args.users, name, role))
     except (auth.UsersError, OSError) as e:
-        sys.stderr.write("%s: %s\n" % (PROG, e))
-        sys.exit(1)
+        fatal(e)
     sys.exit(0)
 
 
@@ -194,17 +199,17 @@ def main(version):
     try:
         users = auth.Users.load(args.users) if args.users else auth.Users()
     except (auth.UsersError, OSError) as e:
-        ovs.util.ovs_fatal(0, str(e), vlog)
+        fatal(e)
     errors = security_errors(args, users)
     if errors:
-        ovs.util.ovs_fatal(0, "; ".join(errors), vlog)
+        fatal("; ".join(errors))
     ssl_ctx = None
     if args.web_private_key:
         try:
             ssl_ctx = web.ssl_context(args.web_private_key,
                                       args.web_certificate, args.web_ca_cert)
         except (OSError, ValueError) as e:
-            ovs.util.ovs_fatal(0, "TLS: %s" % e, vlog)
+            fatal("TLS: %s" % e)
     sslstream.register(vlog)
     connection.set_ssl_files(args)
     ovs.daemon.handle_args(args)
