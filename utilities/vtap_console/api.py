@@ -328,13 +328,14 @@ async def wait_applied(hub, nb_cfg, timeout):
         await hub.wait_newer(snap["generation"], left)
 
 
-async def run_change(request, operation, action, target, body, change,
-                     ok_status, error_status=400):
+async def run_change(request, operation, target, body, change, ok_status,
+                     error_status=400):
     """Runs 'change(idl, txn)' in the database thread, records it, and
     answers with the nb_cfg that the hosts will reach and their
     progress (with ?wait=hv, once they all did, or 202 after the
     timeout)."""
     wait, timeout = change_options(request, operation)
+    action = ACTIONS[operation]
     principal = request["principal"]
     remote = request.remote
     hub = request.app["hub"]
@@ -364,23 +365,21 @@ async def run_change(request, operation, action, target, body, change,
                               "progress": progress}, status=status)
 
 
-def audited(action):
+def audited(handler):
     """A change handler whose refusals before the change (a bad body or
     query) are recorded too."""
-    def wrap(handler):
-        async def wrapped(request):
-            try:
-                return await handler(request)
-            except (ApiError, web.HTTPException) as e:
-                reason = e.reason if isinstance(e, web.HTTPException) \
-                    else str(e)
-                request.app["audit"].record(
-                    request["principal"], request.remote, action,
-                    request.match_info.get("name"), None,
-                    "refused: %s" % reason)
-                raise
-        return wrapped
-    return wrap
+    async def wrapped(request):
+        try:
+            return await handler(request)
+        except (ApiError, web.HTTPException) as e:
+            reason = e.reason if isinstance(e, web.HTTPException) \
+                else str(e)
+            request.app["audit"].record(
+                request["principal"], request.remote,
+                ACTIONS[request.match_info.route.name],
+                request.match_info.get("name"), None, "refused: %s" % reason)
+            raise
+    return wrapped
 
 
 def _must_exist(idl, table, name, what):
@@ -393,7 +392,7 @@ def _must_not_exist(idl, table, name, what):
         raise Conflict("a %s named %s already exists" % (what, name), "name")
 
 
-@audited("tap-add")
+@audited
 async def create_tap(request):
     body = await read_body(request, "createTap")
     name = body["name"]
@@ -402,11 +401,11 @@ async def create_tap(request):
         _must_not_exist(idl, "Fleet_Tap", name, "fleet tap")
         edit.tap_add(idl, txn, name, body["target"], body["collector"],
                      body.get("settings", {}))
-    return await run_change(request, "createTap", "tap-add", name, body,
+    return await run_change(request, "createTap", name, body,
                             change, 201)
 
 
-@audited("tap-set")
+@audited
 async def update_tap(request):
     body = await read_body(request, "updateTap")
     name = request.match_info["name"]
@@ -415,18 +414,18 @@ async def update_tap(request):
         _must_exist(idl, "Fleet_Tap", name, "fleet tap")
         edit.tap_set(idl, txn, name, body.get("settings", {}),
                      body.get("target"), body.get("collector"))
-    return await run_change(request, "updateTap", "tap-set", name, body,
+    return await run_change(request, "updateTap", name, body,
                             change, 200)
 
 
-@audited("tap-del")
+@audited
 async def delete_tap(request):
     name = request.match_info["name"]
 
     def change(idl, txn):
         _must_exist(idl, "Fleet_Tap", name, "fleet tap")
         edit.tap_del(idl, txn, name)
-    return await run_change(request, "deleteTap", "tap-del", name, {},
+    return await run_change(request, "deleteTap", name, {},
                             change, 200)
 
 
@@ -442,7 +441,7 @@ def _where(body):
     return body.get("port" if local else "remote_ip", "")
 
 
-@audited("collector-add")
+@audited
 async def create_collector(request):
     body = await read_body(request, "createCollector")
     name = body["name"]
@@ -451,11 +450,11 @@ async def create_collector(request):
         _must_not_exist(idl, "Collector", name, "collector")
         edit.collector_add(idl, txn, name, body["type"], _where(body),
                            body.get("options", {}))
-    return await run_change(request, "createCollector", "collector-add",
-                            name, body, change, 201)
+    return await run_change(request, "createCollector", name, body, change,
+                            201)
 
 
-@audited("collector-set")
+@audited
 async def update_collector(request):
     body = await read_body(request, "updateCollector")
     name = request.match_info["name"]
@@ -464,11 +463,11 @@ async def update_collector(request):
         _must_exist(idl, "Collector", name, "collector")
         edit.collector_set(idl, txn, name, body["type"], _where(body),
                            body.get("options", {}))
-    return await run_change(request, "updateCollector", "collector-set",
-                            name, body, change, 200)
+    return await run_change(request, "updateCollector", name, body, change,
+                            200)
 
 
-@audited("collector-del")
+@audited
 async def delete_collector(request):
     name = request.match_info["name"]
 
@@ -476,8 +475,8 @@ async def delete_collector(request):
         _must_exist(idl, "Collector", name, "collector")
         edit.collector_del(idl, txn, name)
     # What is left to refuse: the collector is in use.
-    return await run_change(request, "deleteCollector", "collector-del",
-                            name, {}, change, 200, error_status=409)
+    return await run_change(request, "deleteCollector", name, {}, change,
+                            200, error_status=409)
 
 
 # The routes: (method, path, operationId, handler).  Changes need the admin

@@ -19,8 +19,7 @@ one VM_Port row per VM port the host has (what a console shows as the
 fleet's VMs), at most a batch of child rows per transaction, and the
 policy generation (nb_cfg) the host applied."""
 
-from vtap_fleet.desired import IP_KEY
-from vtap_fleet.desired import OWNER_COLLECTOR
+from vtap_fleet import desired
 from vtap_fleet.local import TAP_PREFIX
 
 # Chassis other_config key: the agent's heartbeat interval (ms), so that a
@@ -62,21 +61,17 @@ def vm_ports(system_id, bridges):
     compute service named (external_ids iface-id, attached-mac or
     vtap-ip, what fleet taps target), but the agent's tunnel ports."""
     want = {}
-    for br in bridges:
-        for port in br.ports:
-            if OWNER_COLLECTOR in port.external_ids:
-                continue
-            for iface in port.interfaces:
-                ids = iface.external_ids
-                if not ("iface-id" in ids or "attached-mac" in ids
-                        or IP_KEY in ids):
-                    continue
-                want[(br.name, port.name)] = {
-                    "chassis": system_id, "bridge": br.name,
-                    "port": port.name, "iface_id": ids.get("iface-id", ""),
-                    "mac": ids.get("attached-mac", "").lower(),
-                    "ips": sorted(ids.get(IP_KEY, "").split())}
-                break
+    for br, port, iface in desired.vm_interfaces(bridges):
+        ids = iface.external_ids
+        if (br.name, port.name) in want or not (
+                "iface-id" in ids or "attached-mac" in ids
+                or desired.IP_KEY in ids):
+            continue
+        want[(br.name, port.name)] = {
+            "chassis": system_id, "bridge": br.name, "port": port.name,
+            "iface_id": ids.get("iface-id", ""),
+            "mac": ids.get("attached-mac", "").lower(),
+            "ips": sorted(ids.get(desired.IP_KEY, "").split())}
     return want
 
 
