@@ -405,7 +405,13 @@ async def start(app, host, port, ssl_ctx=None):
     return runner, server, server.sockets[0].getsockname()[1]
 
 
-async def stop(runner, server):
+async def stop(runner, server, timeout=2.0):
+    """Stops listening, ends the connections (event streams never end by
+    themselves), then the app."""
     server.close()
-    await server.wait_closed()
+    await runner.server.shutdown(timeout)
+    try:
+        await asyncio.wait_for(server.wait_closed(), timeout)
+    except asyncio.TimeoutError:
+        pass
     await runner.cleanup()
