@@ -223,6 +223,8 @@ BAD_TAPS = [
     ('name=x', "application/x-www-form-urlencoded", 415, None, "JSON"),
     ('{"name": "x"}', "text/plain", 415, None, "JSON"),
     ("{" + " " * 70000 + "}", "application/json", 413, None, ""),
+    ('{"settings": ' + "[" * 30000 + "]" * 30000 + "}", "application/json",
+     400, None, "nested too deeply"),
 ]
 
 

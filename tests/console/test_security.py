@@ -6,6 +6,10 @@ token, a foreign Origin or Host, guessing tokens; each refused, the
 database unchanged.  (TLS, and plain HTTP where TLS is required, are in
 the console's system tests, with a real daemon.)"""
 
+import asyncio
+
+from vtap_console import web
+
 from consolefakes import ADMIN_TOKEN, READER_TOKEN, Console, run
 
 NEW_TAP = {"name": "x", "target": "iface-id=vm1", "collector": "mon"}
@@ -177,4 +181,41 @@ def test_security_headers():
                 assert r.headers["Connection"] == "close"
             r = await c.client.get("/static/../web.py")
             assert r.status == 404
+    run(t())
+
+
+def test_slow_and_too_many_connections():
+    async def t():
+        c = Console(request_timeout=0.5, max_connections=2)
+        c.hub.attach(asyncio.get_event_loop())
+        c.db.publish()
+        app = web.make_app(c.hub, c.config, c.users, c.audit)
+        runner, server, port = await web.start(app, "127.0.0.1", 0)
+
+        async def closed(reader, timeout):
+            try:
+                return await asyncio.wait_for(reader.read(), timeout) == b""
+            except (asyncio.TimeoutError, ConnectionError):
+                return False
+        try:
+            # A client that sends half a request and waits: cut off.
+            r1, w1 = await asyncio.open_connection("127.0.0.1", port)
+            w1.write(b"GET /api/v1/overview HTTP/1.1\r\nHost: x\r\n")
+            r2, w2 = await asyncio.open_connection("127.0.0.1", port)
+            # A third connection while two are open: refused at once.
+            r3, w3 = await asyncio.open_connection("127.0.0.1", port)
+            assert await closed(r3, 0.3)
+            assert await closed(r1, 2) and await closed(r2, 2)
+            for w in (w1, w2, w3):
+                w.close()
+            # Then it serves again.
+            await asyncio.sleep(0.1)
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(b"GET /api/v1/overview HTTP/1.1\r\nHost: x\r\n"
+                    b"Authorization: Bearer " + ADMIN_TOKEN.encode()
+                    + b"\r\n\r\n")
+            assert (await r.readline()).startswith(b"HTTP/1.1 200")
+            w.close()
+        finally:
+            await web.stop(runner, server)
     run(t())

@@ -112,6 +112,8 @@ async def read_body(request, operation):
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise ApiError(400, "the body is not JSON: %s" % e)
+    except RecursionError:
+        raise ApiError(400, "the body is nested too deeply")
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     fields = REQUESTS[operation]
