@@ -32,6 +32,7 @@ import tempfile
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -53,12 +54,25 @@ def fleet_totals():
     """The fleet-wide counters of tap-vm2 as ovs-vtap-fleetctl show
     prints them."""
     out = sh(fleetctl + " show")
-    m = re.search(r"^fleet tap tap-vm2:.*?^    fleet: (.*)$", out, re.M | re.S)
+    m = re.search(r"^fleet tap tap-vm2:.*?^    fleet: ([^\n]*)$", out,
+                  re.M | re.S)
     return dict(kv.split("=") for kv in m.group(1).split()[2:]) if m else {}
 
 
+def stable(fn):
+    """fn() again if the page was drawn again under it (each pushed view
+    redraws the page)."""
+    for i in range(50):
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    return fn()
+
+
 def main(d):
-    wait = WebDriverWait(d, TIMEOUT, poll_frequency=0.2)
+    wait = WebDriverWait(d, TIMEOUT, poll_frequency=0.2,
+                         ignored_exceptions=[StaleElementReferenceException])
 
     def css(selector, root=None):
         return (root or d).find_elements(By.CSS_SELECTOR, selector)
@@ -74,14 +88,20 @@ def main(d):
         d.save_screenshot(os.path.join(shots, name + ".png"))
 
     def text(selector):
-        return [e.text for e in css(selector)]
+        return stable(lambda: [e.text for e in css(selector)])
+
+    def attr(selector, name):
+        return stable(lambda: [e.get_attribute(name) for e in css(selector)])
+
+    def click(selector):
+        stable(lambda: css(selector)[0].click())
 
     # 1. The overview.
     d.get(url)
     until("three hosts connected", lambda: len(
         css('#hosts tr[data-host] td[data-agent="connected"]')) == 3)
-    print("overview: hosts %s connected" % " ".join(
-        e.get_attribute("data-host") for e in css("#hosts tr[data-host]")))
+    print("overview: hosts %s connected"
+          % " ".join(attr("#hosts tr[data-host]", "data-host")))
     until("VM count", lambda: text('[data-card="vms"] .n') == ["3"])
     # What the database holds is text, not HTML (an alert would fail the
     # next step).
@@ -99,14 +119,14 @@ def main(d):
     # 2. The VMs.
     d.get(url + "#/vms")
     until("three VMs", lambda: len(css("#vms tr[data-vm]")) == 3)
-    for row in css("#vms tr[data-vm]"):
-        print("vm: " + " ".join(
-            row.find_element(By.CSS_SELECTOR, '[data-field="%s"]' % f).text
-            for f in ("iface_id", "mac", "ips", "host")))
+    columns = [text('#vms [data-field="%s"]' % f)
+               for f in ("iface_id", "mac", "ips", "host")]
+    for vm in zip(*columns):
+        print("vm: " + " ".join(vm))
     shot("2-vms")
 
     # 3. Tap vm2, first with a bad match.
-    css('button[data-tap-vm="vm2"]')[0].click()
+    click('button[data-tap-vm="vm2"]')
     until("the form", lambda: d.find_element(By.ID, "tap-dialog")
           .get_attribute("open") is not None)
     until("the collectors", lambda: len(css("#tap-collector option")) == 3)
@@ -136,9 +156,8 @@ def main(d):
     until("hv2 applies it", lambda: text(
         '#tap-hosts tr[data-tap-host="hv2"] [data-field="backend"]')
           == ["native"])
-    print("hosts applying it: %s" % " ".join(
-        e.get_attribute("data-tap-host")
-        for e in css("#tap-hosts tr[data-tap-host]")))
+    print("hosts applying it: %s"
+          % " ".join(attr("#tap-hosts tr[data-tap-host]", "data-tap-host")))
     shot("4-tap-created")
 
     # 4. Traffic.
@@ -176,7 +195,7 @@ def main(d):
     shot("5-tap-counting")
 
     # 6. Delete it through the page.
-    d.find_element(By.ID, "delete-tap").click()
+    click("#delete-tap")
     until("the confirmation", lambda: d.find_element(
         By.ID, "confirm-dialog").get_attribute("open") is not None)
     d.find_element(By.ID, "confirm-yes").click()

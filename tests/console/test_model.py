@@ -53,9 +53,12 @@ def test_rates_from_counters_over_the_window():
     # Copies stop: within the window, the rate falls to zero.
     s = snap(db, 130.0)
     assert by_ip(s)["copies_per_s"] == 0.0
-    # History: a point every 5 s.
+    # History: a point every 2 s at most, the last one the latest.
     points = by_ip(s)["hosts"][0]["history"]
     assert [p[0] for p in points] == [100.0, 105.0, 110.0, 115.0, 130.0]
+    s = snap(db, 131.0)
+    points = by_ip(s)["hosts"][0]["history"]
+    assert [p[0] for p in points] == [100.0, 105.0, 110.0, 115.0, 131.0]
     # Counters that start again (a new tap row) are no negative rate.
     st.statistics = {"tx_packets": 10, "tx_errors": 0}
     s = snap(db, 131.0)

@@ -33,9 +33,9 @@ from vtap_fleet.status import HEARTBEAT_INTERVAL_KEY
 # Copies/s are the growth of the counters over this many seconds.
 RATE_WINDOW = 10.0
 # A point of each tap and host's history every HISTORY_STEP seconds, for
-# HISTORY_POINTS points (five minutes).
-HISTORY_STEP = 5.0
-HISTORY_POINTS = 60
+# HISTORY_POINTS points (five minutes), the last one the latest rates.
+HISTORY_STEP = 2.0
+HISTORY_POINTS = 150
 # An agent is gone after this many heartbeat intervals without one.
 HEARTBEAT_MISSES = 3
 DEFAULT_HEARTBEAT_INTERVAL = 10000
@@ -83,10 +83,12 @@ class Series(object):
         return (c1 - c0) / (t1 - t0), (e1 - e0) / (t1 - t0)
 
     def point(self, now, rates):
-        if now >= self.next_point:
-            self.history.append((round(now, 3), round(rates[0], 3),
-                                 round(rates[1], 3)))
+        point = (round(now, 3), round(rates[0], 3), round(rates[1], 3))
+        if now >= self.next_point or not self.history:
+            self.history.append(point)
             self.next_point = now + HISTORY_STEP
+        else:
+            self.history[-1] = point
 
 
 class Tracker(object):

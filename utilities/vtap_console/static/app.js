@@ -371,7 +371,7 @@ function drawChart(t) {
     const errs = h.history.map(p => ({x: p[0] * 1000, y: p[2]}));
     datasets.push({label: h.chassis + " copies/s", data: pts,
                    borderColor: color, backgroundColor: color,
-                   pointRadius: 0, tension: 0.2});
+                   pointRadius: 1.5, tension: 0.2});
     datasets.push({label: h.chassis + " errors/s", data: errs,
                    borderColor: color, backgroundColor: color,
                    borderDash: [4, 4], pointRadius: 0});
