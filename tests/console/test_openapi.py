@@ -96,3 +96,11 @@ def test_tap_settings_are_the_fleets():
     from vtap_fleet import schema
     settings = DOC["components"]["schemas"]["TapSettings"]["properties"]
     assert tuple(settings) == schema.TAP_SETTINGS
+
+
+def test_the_reference_page_lists_every_endpoint():
+    import os
+    from conftest import TOP
+    page = open(os.path.join(TOP, "doc", "console-api.rst")).read()
+    for method, path, operation, _ in api.ROUTES:
+        assert "%s  ``%s``" % (method.ljust(6), path) in page, (method, path)
