@@ -170,6 +170,9 @@ async def errors_mw(request, handler):
             response = e
     if not response.prepared:
         response.headers.update(SECURITY_HEADERS)
+        if request.app["config"].tls:
+            response.headers["Strict-Transport-Security"] = \
+                "max-age=31536000"
         if _is_api(request):
             response.headers["Cache-Control"] = "no-store"
     return response
