@@ -82,6 +82,7 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-vtap-ebpf.at \
 	tests/system-vtap-dpdk.at \
 	tests/system-vtap-fleet.at \
+	tests/system-vtap-console.at \
 	tests/system-vtap-exact.at
 
 # The fleet: the central database's schema, the agent of each host, the
@@ -118,22 +119,52 @@ EXTRA_utilities_ovs_vtap_match_DEPENDENCIES = $(VTAP_LIB)
 
 bin_SCRIPTS += \
 	utilities/ovs-vtap-agent \
+	utilities/ovs-vtap-console \
 	utilities/ovs-vtap-fleetctl
 CLEANFILES += \
 	utilities/ovs-vtap-agent \
+	utilities/ovs-vtap-console \
 	utilities/ovs-vtap-fleetctl
 EXTRA_DIST += \
 	utilities/ovs-vtap-agent.in \
+	utilities/ovs-vtap-console.in \
 	utilities/ovs-vtap-fleetctl.in
 FLAKE8_PYFILES += \
 	utilities/ovs-vtap-agent.in \
+	utilities/ovs-vtap-console.in \
 	utilities/ovs-vtap-fleetctl.in
+
+# The console (ovs-vtap-console): its package beside vtap_fleet, with its
+# page and its API's OpenAPI document.
+vtapconsoledir = $(pkgdatadir)/python/vtap_console
+VTAP_CONSOLE_PYFILES = \
+	utilities/vtap_console/__init__.py \
+	utilities/vtap_console/api.py \
+	utilities/vtap_console/audit.py \
+	utilities/vtap_console/auth.py \
+	utilities/vtap_console/daemon.py \
+	utilities/vtap_console/fleetdb.py \
+	utilities/vtap_console/model.py \
+	utilities/vtap_console/views.py \
+	utilities/vtap_console/web.py
+vtapconsole_DATA = $(VTAP_CONSOLE_PYFILES) \
+	utilities/vtap_console/openapi.json
+vtapconsolestaticdir = $(vtapconsoledir)/static
+vtapconsolestatic_DATA = \
+	utilities/vtap_console/static/app.js \
+	utilities/vtap_console/static/index.html \
+	utilities/vtap_console/static/style.css
+EXTRA_DIST += $(vtapconsole_DATA) $(vtapconsolestatic_DATA) \
+	tests/vtap-console-browser.py tests/vtap-console-client.py
+FLAKE8_PYFILES += $(VTAP_CONSOLE_PYFILES)
 
 man_MANS += \
 	utilities/ovs-vtap-agent.8 \
+	utilities/ovs-vtap-console.8 \
 	utilities/ovs-vtap-fleetctl.8 \
 	utilities/ovs-vtap-match.8
 EXTRA_DIST += \
 	utilities/ovs-vtap-agent.8 \
+	utilities/ovs-vtap-console.8 \
 	utilities/ovs-vtap-fleetctl.8 \
 	utilities/ovs-vtap-match.8

@@ -43,6 +43,20 @@ def test_copied_columns_are_the_same_in_a_hosts_tap():
         assert column in tap
 
 
+def test_what_the_agent_writes_back_are_the_schemas_columns():
+    """Each Tap_Status and VM_Port column is one the agent writes."""
+    from vtap_fleet import status
+    import test_status
+    host, fleet, taps = test_status.applied()
+    want = status.wanted("hv1", taps, host.tables["Tap"].rows)
+    for row in want.values():
+        assert set(row) == set(FLEET.tables["Tap_Status"].columns)
+    vms = status.vm_ports("hv1", test_status.vm_host().bridges())
+    for row in vms.values():
+        assert set(row) == set(FLEET.tables["VM_Port"].columns)
+    assert FLEET.version == "1.2.0"
+
+
 def _c_delivery_settings():
     """The names in vtap/policy/types.h's VTAP_DELIVERY_SETTINGS list."""
     import re

@@ -41,24 +41,30 @@ def test_wanted():
             "chassis": "hv1", "fleet_tap": "t0", "bridge": "br-int",
             "tap": "fleet-t0", "ports": ["vm0"], "output_port": tunnel,
             "backend": "ebpf", "reason": "kernel ports only",
-            "statistics": {"tx_packets": 10}},
+            "copy_error": "", "statistics": {"tx_packets": 10}},
         ("t-away", "br-int"): {
             "chassis": "hv1", "fleet_tap": "t-away", "bridge": "br-int",
             "tap": "", "ports": ["vm0"], "output_port": "",
             "backend": "", "reason": "collector mon: no port mon9 on "
-            "bridge br-int", "statistics": {}}}
+            "bridge br-int", "copy_error": "", "statistics": {}}}
     # An error wins over the reason; a row not in the database yet (just
     # inserted) has no status.
     tap.status = {"backend": "native", "error": "no such port"}
     assert status.wanted("hv1", taps, host.tables["Tap"].rows)[
         ("t0", "br-int")]["reason"] == "no such port"
     assert status.wanted("hv1", taps, {})[("t0", "br-int")]["backend"] == ""
+    # Copies that fail say why.
+    tap.status = {"backend": "native", "copy_error": "device down"}
+    assert status.wanted("hv1", taps, host.tables["Tap"].rows)[
+        ("t0", "br-int")]["copy_error"] == "device down"
 
 
-def write(fleet, want, converged=True, budget=100):
+def write(fleet, want, converged=True, budget=100, vms=None,
+          heartbeat=None):
     txn = fakes.Txn(fleet)
     changed, pending = status.reconcile(fleet.tables, txn, "hv1", "host1",
-                                        want, converged, budget)
+                                        want, converged, budget, vms,
+                                        heartbeat)
     txn.commit_block()
     return changed, pending
 
@@ -128,3 +134,64 @@ def test_hostname():
     chassis(fleet).hostname = "old"
     assert write(fleet, want) == (True, False)
     assert chassis(fleet).hostname == "host1"
+
+
+def vm_host():
+    """A host with two VM ports (one by iface-id, MAC and IPs, one by MAC
+    alone), a port nobody named, and the agent's tunnel port."""
+    host = fakes.Host()
+    host.port("br-int", "vm1", iface_id="vm1",
+              attached_mac="00:00:5E:00:53:11",
+              vtap_ip="198.51.100.11 2001:db8::11")
+    host.port("br-int", "vm2", attached_mac="00:00:5e:00:53:21")
+    host.port("br-int", "br-int")
+    host.port("br-int", "vtap-12345678", type="gre",
+              port_ids={"vtap-fleet-collector": "c-gre"})
+    return host
+
+
+def test_vm_ports():
+    host = vm_host()
+    assert status.vm_ports("hv1", host.bridges()) == {
+        ("br-int", "vm1"): {
+            "chassis": "hv1", "bridge": "br-int", "port": "vm1",
+            "iface_id": "vm1", "mac": "00:00:5e:00:53:11",
+            "ips": ["198.51.100.11", "2001:db8::11"]},
+        ("br-int", "vm2"): {
+            "chassis": "hv1", "bridge": "br-int", "port": "vm2",
+            "iface_id": "", "mac": "00:00:5e:00:53:21", "ips": []}}
+
+
+def test_vm_ports_written_after_status_rows_and_do_not_hold_nb_cfg():
+    host, fleet, taps = applied()
+    want = status.wanted("hv1", taps, host.tables["Tap"].rows)
+    vms = status.vm_ports("hv1", vm_host().bridges())
+    # Two status rows take the budget of 3; one VM port is left for the
+    # next transaction, but nb_cfg is reported already.
+    assert write(fleet, want, budget=3, vms=vms) == (True, True)
+    ch = chassis(fleet)
+    assert (len(ch.status), len(ch.vm_ports), ch.nb_cfg) == (2, 1, 7)
+    assert write(fleet, want, budget=3, vms=vms) == (True, False)
+    assert sorted(p.port for p in ch.vm_ports) == ["vm1", "vm2"]
+    assert write(fleet, want, vms=vms) == (False, False)
+    # A VM leaves, another's addresses change.
+    del vms[("br-int", "vm2")]
+    vms[("br-int", "vm1")]["ips"] = ["198.51.100.12"]
+    assert write(fleet, want, vms=vms) == (True, False)
+    assert [(p.port, p.ips) for p in ch.vm_ports] == [
+        ("vm1", ["198.51.100.12"])]
+    # None: the agent leaves them alone.
+    assert write(fleet, want, vms=None) == (False, False)
+    assert len(ch.vm_ports) == 1
+
+
+def test_heartbeat():
+    host, fleet, taps = applied()
+    want = status.wanted("hv1", taps, host.tables["Tap"].rows)
+    assert write(fleet, want, heartbeat=(1000, 10000)) == (True, False)
+    ch = chassis(fleet)
+    assert ch.heartbeat == [1000]
+    assert ch.other_config == {status.HEARTBEAT_INTERVAL_KEY: "10000"}
+    assert write(fleet, want) == (False, False)
+    assert write(fleet, want, heartbeat=(2000, 10000)) == (True, False)
+    assert ch.heartbeat == [2000]

@@ -21,6 +21,7 @@ commands and its command line."""
 import argparse
 import socket
 import sys
+import time
 
 import ovs.daemon
 import ovs.db.idl
@@ -48,6 +49,9 @@ STATUS_BATCH = 100
 # The fleet connection's defaults, OVS's own (ovs.reconnect).
 DEFAULT_PROBE_INTERVAL = 5000
 DEFAULT_MAX_BACKOFF = 8000
+# How often the agent says it is alive in its Chassis row
+# (--heartbeat-interval), in ms.
+DEFAULT_HEARTBEAT_INTERVAL = 10000
 
 
 class Agent(object):
@@ -74,6 +78,7 @@ class Agent(object):
         self.n_local_txns = 0
         self.exiting = False
         self.force_recompute = False
+        self.next_heartbeat = 0     # When the next heartbeat is due (s).
 
     # -- Connections. ------------------------------------------------------
 
@@ -155,7 +160,8 @@ class Agent(object):
         else:
             chassis = [["name", "==", system_id]]
             st = [["chassis", "==", system_id]]
-        self.cond_want = {"Chassis": chassis, "Tap_Status": st}
+        self.cond_want = {"Chassis": chassis, "Tap_Status": st,
+                          "VM_Port": st}
         for table, cond in self.cond_want.items():
             self.central.cond_change(table, cond)
         self.cond_sid = system_id
@@ -190,14 +196,26 @@ class Agent(object):
         txn = ovs.db.idl.Transaction(self.central)
         want = status.wanted(self.system_id, taps,
                              self.local.tables["Tap"].rows)
+        vms = status.vm_ports(self.system_id,
+                              self.local.tables["Bridge"].rows.values())
         changed, self.status_pending = status.reconcile(
             self.central.tables, txn, self.system_id,
             self.options.hostname or socket.gethostname(), want, converged,
-            self.options.status_batch)
+            self.options.status_batch, vms, self.heartbeat_due())
         if not changed:
             txn.abort()
             return None
         return txn
+
+    def heartbeat_due(self):
+        """(now in ms, the interval) if a heartbeat is due, else None: a
+        reader of the fleet database (a console) tells from it that this
+        agent is alive.  The next one is due an interval later."""
+        interval = self.options.heartbeat_interval
+        if not interval or time.time() < self.next_heartbeat:
+            return None
+        self.next_heartbeat = time.time() + interval / 1000.0
+        return int(time.time() * 1000), interval
 
     def step_txn(self, txn):
         """Advances 'txn'; returns None once it is done."""
@@ -252,7 +270,9 @@ class Agent(object):
 
         if (self.local.change_seqno == self.local_seqno
                 and self.central.change_seqno == self.central_seqno
-                and not self.force_recompute):
+                and not self.force_recompute
+                and (not self.options.heartbeat_interval
+                     or time.time() < self.next_heartbeat)):
             return
         if self.local_txn or self.central_txn:
             return                  # Recompute once they are done.
@@ -296,6 +316,11 @@ class Agent(object):
             poller.timer_wait(50)
         if self.exiting or self.force_recompute:
             poller.immediate_wake()
+        # (A heartbeat already due goes with the next recomputation.)
+        if self.options.heartbeat_interval and self.next_heartbeat:
+            delay = self.next_heartbeat - time.time()
+            if delay > 0:
+                poller.timer_wait(int(delay * 1000) + 1)
 
     def status_text(self):
         def state(idl):
@@ -374,6 +399,11 @@ def parse_args(version):
                         default=STATUS_BATCH,
                         help="most Tap_Status rows written per fleet database "
                         "transaction (default: %(default)s)")
+    parser.add_argument("--heartbeat-interval", type=int, metavar="MSEC",
+                        default=DEFAULT_HEARTBEAT_INTERVAL,
+                        help="how often the agent writes the time into its "
+                        "Chassis row, so that a console tells it is alive; "
+                        "0 to disable (default: %(default)s)")
     parser.add_argument("-V", "--version", action="store_true")
     ovs.daemon.add_args(parser)
     ovs.vlog.add_args(parser)
@@ -384,6 +414,8 @@ def parse_args(version):
     ovs.vlog.handle_args(args)
     if args.status_batch < 1:
         parser.error("--status-batch: must be at least 1")
+    if args.heartbeat_interval < 0:
+        parser.error("--heartbeat-interval: must not be negative")
     return args
 
 

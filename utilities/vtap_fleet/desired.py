@@ -83,6 +83,17 @@ def target_matches(t, iface):
     return False
 
 
+def vm_interfaces(bridges):
+    """(bridge, port, interface) for each interface of the ports of
+    'bridges' that may be VMs' (all but the agent's tunnel ports)."""
+    for br in bridges:
+        for port in br.ports:
+            if OWNER_COLLECTOR in port.external_ids:
+                continue
+            for iface in port.interfaces:
+                yield br, port, iface
+
+
 def desired(bridges, fleet_taps):
     """Returns ({(bridge uuid, fleet tap name): DesiredTap},
     {(bridge uuid, tunnel name): DesiredTunnel}) for the host's 'bridges'
@@ -91,19 +102,15 @@ def desired(bridges, fleet_taps):
     # The VM ports by what targets name them by: a recomputation costs
     # O(ports + fleet taps), not their product.
     by_id, by_mac, with_ips = {}, {}, []
-    for br in bridges:
-        for port in br.ports:
-            if OWNER_COLLECTOR in port.external_ids:
-                continue
-            for iface in port.interfaces:
-                ids = iface.external_ids
-                if "iface-id" in ids:
-                    by_id.setdefault(ids["iface-id"], []).append((br, port))
-                if "attached-mac" in ids:
-                    by_mac.setdefault(ids["attached-mac"].lower(),
-                                      []).append((br, port))
-                if IP_KEY in ids:
-                    with_ips.append((br, port, iface))
+    for br, port, iface in vm_interfaces(bridges):
+        ids = iface.external_ids
+        if "iface-id" in ids:
+            by_id.setdefault(ids["iface-id"], []).append((br, port))
+        if "attached-mac" in ids:
+            by_mac.setdefault(ids["attached-mac"].lower(),
+                              []).append((br, port))
+        if IP_KEY in ids:
+            with_ips.append((br, port, iface))
     for t in enabled_taps(fleet_taps):
         if t.target_type == "iface-id":
             matches = by_id.get(t.target, [])
