@@ -484,8 +484,14 @@ rate_allows(uint32_t slot, const struct vtap_tc_tap *tap)
     if (!rate) {
         return false;
     }
+    /* 'now' was read before the lock (no helper may be called while it is
+     * held), so another CPU may have refilled the bucket since with a later
+     * clock read.  Time only moves forward for the bucket: such a CPU adds
+     * nothing, where the wrapped difference would refill the bucket whole
+     * and move 'last_ns' back. */
     bpf_spin_lock(&rate->lock);
-    uint64_t elapsed = now - rate->last_ns;
+    uint64_t last = rate->last_ns;
+    uint64_t elapsed = now > last ? now - last : 0;
     uint64_t depth = tap->burst * one;
 
     if (elapsed > one) {
@@ -495,7 +501,9 @@ rate_allows(uint32_t slot, const struct vtap_tc_tap *tap)
     if (rate->tokens > depth) {
         rate->tokens = depth;
     }
-    rate->last_ns = now;
+    if (now > last) {
+        rate->last_ns = now;
+    }
     if (rate->tokens >= one) {
         rate->tokens -= one;
         allowed = true;
