@@ -20,10 +20,13 @@
  * stages (select, then edit the copy at the output device).
  *
  * Rules this program keeps:
- *   - It returns VTAP_TC_NEXT on every path: the original packet is never
- *     dropped, redirected or kept from later TC programs.
+ *   - It returns VTAP_TC_NEXT for every original: an original packet is
+ *     never dropped, redirected or kept from later TC programs.  Only a copy
+ *     that cannot be edited as its tap says is dropped (VTAP_TC_DROP_COPY).
  *   - It never leaves a change on the original.  The only change it makes,
  *     skb->mark for the time of one bpf_clone_redirect(), is undone at once.
+ *   - It never selects a copy (a packet with a copy mark, vtap_tc.h), so
+ *     copies that come back into the switch are not copied again.
  *   - Headers are read from one copy of the packet's first HDR_WINDOW
  *     bytes (struct pkt_window), taken with direct packet access when the
  *     linear area holds them and with a single bpf_skb_load_bytes()
@@ -54,9 +57,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Marks copies in flight (see vtap_tc.h).  Set by the loader before the
- * program is loaded, so the verifier and the JIT see a constant: no lookup
- * per packet.  Zero only if the loader failed to set it. */
+/* The key of the copies' marks (VTAP_TC_MARK in vtap_tc.h).  Set by the
+ * loader before the program is loaded, so the verifier and the JIT see a
+ * constant: no lookup per packet.  Zero only if the loader failed to set
+ * it. */
 const volatile uint32_t vtap_mark_magic = 0;
 
 struct {
@@ -512,6 +516,40 @@ rate_allows(uint32_t slot, const struct vtap_tc_tap *tap)
     return allowed;
 }
 
+/* The length to which snaplen cuts a copy of 'tap' (from the start of its
+ * Ethernet header): snaplen counts the copy as it leaves, with a tag that
+ * is still in metadata ('tagged'), and never cuts into the Ethernet
+ * header. */
+static __always_inline uint32_t
+snap_len(const struct vtap_tc_tap *tap, bool tagged)
+{
+    uint32_t tag = tagged ? 4 : 0;
+
+    return tap->snaplen > tag + ETH_HLEN ? tap->snaplen - tag : ETH_HLEN;
+}
+
+/* The length of the copy of 'skb' that 'tap' sends, as it leaves: what
+ * edit_copy() makes of it, with a tag in metadata counted as the 4 bytes it
+ * is on the wire. */
+static __always_inline uint32_t
+copy_len(const struct __sk_buff *skb, const struct vtap_tc_tap *tap)
+{
+    uint32_t len = skb->len;
+    bool tagged = skb->vlan_present;
+
+    if (tap->output_vlan) {
+        /* A tag already in metadata goes into the packet. */
+        len += tagged ? 4 : 0;
+        tagged = true;
+    }
+    if (tap->snaplen) {
+        uint32_t want = snap_len(tap, tagged);
+
+        len = len > want ? want : len;
+    }
+    return len + (tagged ? 4 : 0);
+}
+
 /* Sends one copy of 'skb' for the tap in 'slot'.  Always returns 0.
  *
  * A global (non-static, not inlined) function: the verifier checks it once,
@@ -522,7 +560,6 @@ copy_packet(struct __sk_buff *skb, uint32_t slot, uint32_t magic)
 {
     const struct vtap_tc_tap *tap = bpf_map_lookup_elem(&vtap_taps, &slot);
     struct vtap_tc_stats *stats = bpf_map_lookup_elem(&vtap_stats, &slot);
-    uint32_t len = skb->len;
 
     if (!tap || !stats || !tap->out_ifindex) {
         return 0;
@@ -537,16 +574,17 @@ copy_packet(struct __sk_buff *skb, uint32_t slot, uint32_t magic)
         return 0;
     }
 
+    /* Known before the copy exists: the edit stage, which makes it so,
+     * runs inside bpf_clone_redirect() (the output's TC egress). */
+    uint32_t len = copy_len(skb, tap);
     uint32_t saved_mark = skb->mark;
-    bool edit = tap->flags & VTAP_TC_TAP_EDIT_COPY;
 
-    if (edit) {
-        skb->mark = VTAP_TC_MARK(magic, slot);
-    }
+    skb->mark = VTAP_TC_MARK(magic, slot);
+    /* 0 only if the output device took the copy: a device that is down,
+     * a full queue, or an edit stage that dropped the copy return an
+     * error or NET_XMIT_DROP. */
     long error = bpf_clone_redirect(skb, tap->out_ifindex, 0);
-    if (edit) {
-        skb->mark = saved_mark;
-    }
+    skb->mark = saved_mark;
 
     if (!error) {
         stats->packets++;
@@ -623,51 +661,44 @@ select_packet(struct __sk_buff *skb, uint32_t direction, uint32_t magic)
     }
 }
 
-/* Returns the tap whose copy 'skb' is, or NULL if 'skb' is not a copy in
- * flight.  The mark alone does not decide: other users (Calico, Cilium,
- * iptables setups) set the high mark bits too, and an original that carries
- * our magic by chance must go through the select stage untouched.  A copy
- * is only ever edited on its own tap's output device, and only for a tap
- * that asked for an edit, so the slot must name such a tap. */
+/* Returns the tap whose copy 'skb' is, or NULL if 'skb' is not a copy of
+ * ours: its mark must name a slot (vtap_tc.h) that an offloaded tap has
+ * now.  Other users (Calico, Cilium, iptables setups) set marks too. */
 static __always_inline const struct vtap_tc_tap *
-copy_in_flight(struct __sk_buff *skb, uint32_t magic)
+copy_of(const struct __sk_buff *skb, uint32_t magic)
 {
+    uint32_t slot = VTAP_TC_MARK_SLOT(magic, skb->mark);
     const struct vtap_tc_tap *tap;
-    uint32_t slot;
 
-    if (VTAP_TC_MARK_MAGIC(skb->mark) != magic) {
-        return NULL;
+    if (slot >= VTAP_TC_MAX_TAPS) {
+        return NULL;            /* Every original without our key. */
     }
-    slot = VTAP_TC_MARK_SLOT(skb->mark);
     tap = bpf_map_lookup_elem(&vtap_taps, &slot);
-    if (!tap || !tap->out_ifindex || tap->out_ifindex != skb->ifindex
-        || !(tap->flags & VTAP_TC_TAP_EDIT_COPY)) {
-        return NULL;
-    }
-    return tap;
+    return tap && tap->out_ifindex ? tap : NULL;
 }
 
 /* The edit stage, at the output device's egress: applies the tap's output
- * VLAN and snaplen to a copy that the select stage marked. */
-static __always_inline void
+ * VLAN and snaplen to a copy.  Returns false, having left the copy in an
+ * unknown state, if the kernel refused an edit: then the copy must not
+ * leave.  (bpf_skb_change_tail() refuses to cut a packet before the end of
+ * its checksum field while the checksum is left to the device, as in UDP
+ * or TCP that the host itself sends: 42 and 54 bytes over IPv4.)  The mark
+ * stays: the copy may come back into the switch. */
+static __always_inline bool
 edit_copy(struct __sk_buff *skb, const struct vtap_tc_tap *tap)
 {
-    /* The mark was ours alone (copy_packet() set all of it on the clone). */
-    skb->mark = 0;
-    if (tap->output_vlan) {
-        bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), tap->output_vlan);
+    if (tap->output_vlan
+        && bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), tap->output_vlan)) {
+        return false;
     }
     if (tap->snaplen) {
-        /* snaplen counts the copy as it leaves, with a tag that is still
-         * in metadata. */
-        uint32_t tag = skb->vlan_present ? 4 : 0;
-        uint32_t want = tap->snaplen > tag + ETH_HLEN
-                        ? tap->snaplen - tag : ETH_HLEN;
+        uint32_t want = snap_len(tap, skb->vlan_present);
 
-        if (skb->len > want) {
-            bpf_skb_change_tail(skb, want, 0);
+        if (skb->len > want && bpf_skb_change_tail(skb, want, 0)) {
+            return false;
         }
     }
+    return true;
 }
 
 SEC("tc")
@@ -676,7 +707,7 @@ vtap_tc_ingress(struct __sk_buff *skb)
 {
     uint32_t magic = vtap_mark_magic;
 
-    if (magic) {
+    if (magic && !copy_of(skb, magic)) {
         select_packet(skb, VTAP_TC_INGRESS, magic);
     }
     return VTAP_TC_NEXT;
@@ -691,12 +722,16 @@ vtap_tc_egress(struct __sk_buff *skb)
     if (!magic) {
         return VTAP_TC_NEXT;
     }
-    const struct vtap_tc_tap *tap = copy_in_flight(skb, magic);
+    const struct vtap_tc_tap *tap = copy_of(skb, magic);
 
-    if (tap) {
-        edit_copy(skb, tap);
-    } else {
+    if (!tap) {
         select_packet(skb, VTAP_TC_EGRESS, magic);
+    } else if (tap->out_ifindex == skb->ifindex
+               && tap->flags & VTAP_TC_TAP_EDIT_COPY
+               && !edit_copy(skb, tap)) {
+        /* Only ever a copy: its mark names a tap whose output device this
+         * is.  The select stage counts it as failed. */
+        return VTAP_TC_DROP_COPY;
     }
     return VTAP_TC_NEXT;
 }
