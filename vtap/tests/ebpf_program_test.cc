@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -881,6 +882,27 @@ TEST_F(EbpfProgram, CopiesComingBackAreNotCopiedAgain)
     ASSERT_EQ(edited.size(), 1u);
     EXPECT_EQ(edited[0].data.size(), 50u);
     EXPECT_EQ(s.packets, 1u);
+}
+
+/* What the verifier walks to load each program (bpf_prog_info's
+ * verified_insns), printed so that a change that multiplies it shows: a
+ * read that may come from the window or the packet, or a parser inlined
+ * into its caller, makes loading the program slow.  The bound is three
+ * times what the programs take now, not a target. */
+TEST_F(EbpfProgram, VerifierWorkStaysSmall)
+{
+    for (int fd : {tester_->backend().ingress_prog_fd(),
+                   tester_->backend().egress_prog_fd()}) {
+        struct bpf_prog_info info;
+        uint32_t len = sizeof info;
+
+        memset(&info, 0, sizeof info);
+        ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+        std::cout << info.name << ": verified_insns " << info.verified_insns
+                  << ", xlated " << info.xlated_prog_len / 8
+                  << " instructions\n";
+        EXPECT_LT(info.verified_insns, 30000u) << info.name;
+    }
 }
 
 TEST_F(EbpfProgram, EveryMatchingTapCopiesOnce)
