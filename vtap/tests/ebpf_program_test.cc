@@ -22,11 +22,23 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <iostream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cstring>
 #include <cstdlib>
 
@@ -435,17 +447,19 @@ TEST_F(EbpfProgram, SnaplenOnCopyOnly)
     EXPECT_EQ(copies[0].data.size(), small.size() + 4);
 }
 
-TEST_F(EbpfProgram, EditStageClearsMark)
+/* The edit stage edits the copy and leaves its mark: the copy may come back
+ * into the switch, where the mark keeps it from being copied again. */
+TEST_F(EbpfProgram, EditStageKeepsTheCopyMark)
 {
     TcTap t = tap(1, "udp", "sel0");
     t.snaplen = 30;
     set({t});
     Bytes packet = make_packet(PacketSpec());
-    uint32_t mark = VTAP_TC_MARK(tester_->mark_magic(), 0);
+    uint32_t mark = copy_mark(1);
 
     RunResult r = tester_->run_egress("mon0", packet, mark);
     EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
-    EXPECT_EQ(r.mark, 0u);
+    EXPECT_EQ(r.mark, mark);
     EXPECT_EQ(r.packet, Bytes(packet.begin(), packet.begin() + 30));
 
     /* A packet without our mark on the monitor is left alone. */
@@ -454,39 +468,55 @@ TEST_F(EbpfProgram, EditStageClearsMark)
     EXPECT_EQ(r.mark, 0x55u);
 }
 
-/* Other users (Calico, Cilium, iptables setups) set the high bits of
- * skb->mark: an original that carries our magic by chance, on a selected
- * egress, is an original to select, never a copy to edit. */
-TEST_F(EbpfProgram, OriginalWithMagicMarkOnSelectedEgressIsUnmodified)
+/* Other users (Calico, Cilium, iptables setups) set marks too.  A mark
+ * with our key's high half that names no offloaded tap is an original's:
+ * selected like any other, never edited.  One that names a tap is a copy
+ * of ours: never selected, and edited only on that tap's own output
+ * device. */
+TEST_F(EbpfProgram, OnlyMarksOfLiveTapsAreCopies)
 {
     TcTap t = tap(1, "udp", "", "sel1");
     t.output_vlan = 42;
     t.snaplen = 30;
     set({t});
-    uint32_t mark = copy_mark(1);
+    uint32_t slot = 0;
+    ASSERT_TRUE(tester_->backend().slot_of(1, &slot));
+    uint32_t unused = VTAP_TC_MARK(tester_->mark_magic(), slot + 1);
+    uint32_t live = copy_mark(1);
     Bytes packet = long_packet();
 
-    RunResult r = tester_->run_egress("sel1", packet, mark);
+    RunResult r = tester_->run_egress("sel1", packet, unused);
     EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
     EXPECT_EQ(r.packet, packet) << "no tag pushed, no tail trimmed";
-    EXPECT_EQ(r.mark, mark) << "the other user's mark is kept";
-
-    /* And it is selected like any original: one edited copy. */
+    EXPECT_EQ(r.mark, unused) << "the other user's mark is kept";
     std::vector<Capture> copies = tester_->captured("mon0p");
     ASSERT_EQ(copies.size(), 1u);
     EXPECT_EQ(copies[0].vlan_tci, 0x1000 | 42);
     EXPECT_EQ(copies[0].data.size(), 30u);
 
-    /* On another tap's output device, the slot is not that device's tap:
-     * not a copy either. */
-    r = tester_->run_egress("mon1", packet, mark);
+    /* The same slot under another key (another load's copies): an
+     * original here. */
+    uint32_t foreign = VTAP_TC_MARK(tester_->mark_magic() ^ 0x10000, slot);
+    r = tester_->run_egress("sel1", packet, foreign);
     EXPECT_EQ(r.packet, packet);
-    EXPECT_EQ(r.mark, mark);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 1u);
+
+    /* A live tap's copy crossing a selected egress: not selected again,
+     * and not edited (this is not its output device). */
+    r = tester_->run_egress("sel1", packet, live);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(r.mark, live);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 0u);
+    r = tester_->run_egress("mon1", packet, live);
+    EXPECT_EQ(r.packet, packet);
+    EXPECT_EQ(r.mark, live);
+    EXPECT_EQ(tester_->stats(1).packets, 2u);
 }
 
-/* A tap that does not edit its copies never has marked copies, so a
- * magic mark naming it on its output device is an original too. */
-TEST_F(EbpfProgram, MagicMarkOfTapWithoutEditIsNotACopy)
+/* A tap that does not edit its copies: its copies are marked, but the
+ * output device's egress leaves them as they are. */
+TEST_F(EbpfProgram, CopiesOfTapWithoutEditAreNotEdited)
 {
     set({tap(1, "udp", "sel0"), [] {
              TcTap t = tap(2, "udp", "sel1", "", "mon1");
@@ -497,6 +527,7 @@ TEST_F(EbpfProgram, MagicMarkOfTapWithoutEditIsNotACopy)
     Bytes packet = long_packet();
 
     RunResult r = tester_->run_egress("mon0", packet, mark);
+    EXPECT_EQ(r.verdict, VTAP_TC_NEXT);
     EXPECT_EQ(r.packet, packet);
     EXPECT_EQ(r.mark, mark);
 }
@@ -622,6 +653,256 @@ TEST_F(EbpfProgram, MaxRateCountsWhatItHoldsBack)
     EXPECT_GE(s.packets, 10u) << "the bucket starts full";
     EXPECT_LE(s.packets, 12u) << "100 packets in well under 0.2 s";
     EXPECT_EQ(tester_->captured("mon0p").size(), s.packets);
+}
+
+/* max_rate holds when several CPUs copy at once.  The bucket is shared;
+ * each CPU reads the clock before it takes the bucket's lock, so a CPU can
+ * find a refill newer than its own clock read (another CPU took the lock
+ * in between).  Two threads pinned to two cores run the program back to
+ * back for a known interval: the copies let through must fit in a full
+ * bucket (the burst) plus the rate times the interval. */
+TEST_F(EbpfProgram, MaxRateHoldsAcrossCpus)
+{
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        GTEST_SKIP() << "needs two CPUs";
+    }
+    TcTap t = tap(1, "", "sel0");       /* No parse: the most contention. */
+    t.max_rate = 20;                    /* A bucket of 20 copies. */
+    set({t});
+    const Bytes packet = make_packet(PacketSpec());
+    const int prog_fd = tester_->backend().ingress_prog_fd();
+    const uint32_t ifindex = EbpfTester::ifindex("sel0");
+    std::atomic<bool> go{false}, stop{false};
+    std::atomic<uint64_t> runs{0};
+    std::atomic<int> errors{0};
+
+    auto worker = [&](int cpu) {
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        CPU_SET(cpu, &cpus);
+        if (pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus)) {
+            errors++;
+            return;
+        }
+        struct __sk_buff ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.ifindex = ifindex;
+        LIBBPF_OPTS(bpf_test_run_opts, opts,
+                    .data_in = packet.data(),
+                    .data_size_in = static_cast<uint32_t>(packet.size()),
+                    .ctx_in = &ctx,
+                    .ctx_size_in = sizeof ctx,
+                    .repeat = 1000);
+        while (!go) {
+        }
+        while (!stop) {
+            if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+                errors++;
+                return;
+            }
+            runs += opts.repeat;
+        }
+    };
+
+    std::thread a(worker, 0), b(worker, 1);
+    auto t0 = std::chrono::steady_clock::now();
+    go = true;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    stop = true;
+    a.join();
+    b.join();
+    double seconds = std::chrono::duration<double>(
+        std::chrono::steady_clock::now() - t0).count();
+    ASSERT_EQ(errors, 0);
+
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets + s.rate_limited + s.failed, runs.load());
+    EXPECT_EQ(s.failed, 0u);
+    /* One more for the fraction of a token that the interval's ends may
+     * hold. */
+    double bound = t.max_rate + t.max_rate * seconds + 1;
+    EXPECT_LE(s.packets, bound)
+        << runs << " runs on two CPUs in " << seconds << " s";
+    EXPECT_GE(s.packets, static_cast<uint64_t>(t.max_rate));
+    EXPECT_EQ(tester_->captured("mon0p").size(), s.packets);
+}
+
+/* Sends a UDP datagram of 'payload' bytes from a socket of this namespace
+ * out of sel0p, so that it reaches sel0's TC ingress as the stack built
+ * it: with a partial checksum (CHECKSUM_PARTIAL: veths offload it), the
+ * checksum's offsets set.  Returns the frame's length. */
+size_t
+send_udp_from_stack(size_t payload)
+{
+    static bool configured;
+
+    if (!configured) {
+        /* A permanent neighbour: no ARP on the wire.  (sysfs shows the
+         * namespace it was mounted in, not the tester's: ask the socket
+         * layer for sel0's address.) */
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        strncpy(ifr.ifr_name, "sel0", IFNAMSIZ - 1);
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        EXPECT_EQ(ioctl(s, SIOCGIFHWADDR, &ifr), 0);
+        close(s);
+        const uint8_t *m = reinterpret_cast<const uint8_t *>(
+            ifr.ifr_hwaddr.sa_data);
+        char mac[32];
+        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+                 m[0], m[1], m[2], m[3], m[4], m[5]);
+        std::string cmd = std::string("ip addr add 198.51.100.1/24 dev sel0p")
+                          + " && ip neigh replace 198.51.100.2 lladdr " + mac
+                          + " dev sel0p nud permanent";
+        EXPECT_EQ(system(cmd.c_str()), 0) << cmd;
+        configured = true;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    EXPECT_GE(fd, 0);
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons(2000);
+    inet_pton(AF_INET, "198.51.100.2", &to.sin_addr);
+    std::vector<uint8_t> data(payload, 0xab);
+    EXPECT_EQ(sendto(fd, data.data(), data.size(), 0,
+                     reinterpret_cast<struct sockaddr *>(&to), sizeof to),
+              static_cast<ssize_t>(data.size()));
+    close(fd);
+    return 14 + 20 + 8 + payload;
+}
+
+/* A copy that cannot be edited as its tap says is not sent, and counts as
+ * failed.  A datagram from the stack has a partial checksum; the kernel
+ * will not cut a packet before the end of its checksum field
+ * (bpf_skb_change_tail(): 14 + 20 + 6 + 2 = 42 bytes for UDP over IPv4),
+ * so snaplen 40 cannot be applied to it. */
+TEST_F(EbpfProgram, EditThatFailsIsAFailedCopyNotAWrongOne)
+{
+    TcTap t = tap(1, "udp", "sel0");
+    t.snaplen = 40;
+    set({t});
+    send_udp_from_stack(100);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 0u)
+        << "a copy longer than its snaplen went out";
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets, 0u);
+    EXPECT_EQ(s.bytes, 0u);
+    EXPECT_EQ(s.failed, 1u);
+
+    /* Where the cut is possible it is made, on the same packets. */
+    t.snaplen = 60;
+    set({t});
+    send_udp_from_stack(100);
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].data.size(), 60u);
+    s = tester_->stats(1);
+    EXPECT_EQ(s.packets, 1u);
+    EXPECT_EQ(s.bytes, 60u);
+    EXPECT_EQ(s.failed, 1u);
+}
+
+/* tx_bytes counts the copies as they leave: after the snaplen, with the
+ * output VLAN's tag (what a capture on the monitor sees). */
+TEST_F(EbpfProgram, BytesAreTheCopiesAsSent)
+{
+    TcTap t = tap(1, "udp", "sel0");
+    t.snaplen = 60;
+    t.output_vlan = 7;
+    set({t});
+    PacketSpec spec;
+    spec.payload = 500;
+    tester_->run_ingress("sel0", make_packet(spec));
+    spec.payload = 4;
+    tester_->run_ingress("sel0", make_packet(spec));
+    std::vector<Capture> copies = tester_->captured("mon0p");
+    ASSERT_EQ(copies.size(), 2u);
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets, 2u);
+    EXPECT_EQ(s.bytes, copies[0].data.size() + copies[1].data.size());
+    EXPECT_EQ(s.bytes, 60u + 14 + 20 + 8 + 4 + 4);
+}
+
+/* tx_packets counts the copies that the output device took; a redirect
+ * that fails (the monitor's device is down) counts as failed, and the
+ * copies come back with the device. */
+TEST_F(EbpfProgram, CopiesToADeviceThatIsDownAreFailures)
+{
+    set({tap(1, "udp", "sel0")});
+    Bytes packet = make_packet(PacketSpec());
+    ASSERT_EQ(system("ip link set mon0 down"), 0);
+    for (int i = 0; i < 5; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    ASSERT_EQ(system("ip link set mon0 up"), 0);
+    EXPECT_EQ(tester_->captured("mon0p").size(), 0u);
+    vtap_tc_stats s = tester_->stats(1);
+    EXPECT_EQ(s.packets, 0u);
+    EXPECT_EQ(s.bytes, 0u);
+    EXPECT_EQ(s.failed, 5u);
+
+    for (int i = 0; i < 3; i++) {
+        tester_->run_ingress("sel0", packet);
+    }
+    EXPECT_EQ(tester_->captured("mon0p").size(), 3u);
+    s = tester_->stats(1);
+    EXPECT_EQ(s.packets, 3u);
+    EXPECT_EQ(s.bytes, 3 * packet.size());
+    EXPECT_EQ(s.failed, 5u);
+}
+
+/* A copy is never copied again.  Here the monitor's veth peer (mon0p) is
+ * itself selected, as a select_all tap selects it when both ends of the
+ * monitor's veth are on the bridge: the copy comes back in on mon0p, and
+ * would go round for as long as the tap exists.  Exactly one copy per
+ * selected packet. */
+TEST_F(EbpfProgram, CopiesComingBackAreNotCopiedAgain)
+{
+    TcTap t = tap(1, "", "sel0");
+    t.src_ifindexes.push_back(EbpfTester::ifindex("mon0p"));
+    set({t});
+    tester_->run_ingress("sel0", make_packet(PacketSpec()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    vtap_tc_stats s = tester_->stats(1);
+    /* Stops a loop, if there is one, before counting. */
+    tester_->set_taps({});
+    size_t copies = tester_->captured("mon0p").size();
+    EXPECT_EQ(copies, 1u);
+    EXPECT_EQ(s.packets, 1u);
+
+    /* The same with an edit on the copy (the edit stage on mon0). */
+    t.snaplen = 50;
+    set({t});
+    tester_->run_ingress("sel0", long_packet());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    s = tester_->stats(1);
+    tester_->set_taps({});
+    std::vector<Capture> edited = tester_->captured("mon0p");
+    ASSERT_EQ(edited.size(), 1u);
+    EXPECT_EQ(edited[0].data.size(), 50u);
+    EXPECT_EQ(s.packets, 1u);
+}
+
+/* What the verifier walks to load each program (bpf_prog_info's
+ * verified_insns), printed so that a change that multiplies it shows: a
+ * read that may come from the window or the packet, or a parser inlined
+ * into its caller, makes loading the program slow.  The bound is three
+ * times what the programs take now, not a target. */
+TEST_F(EbpfProgram, VerifierWorkStaysSmall)
+{
+    for (int fd : {tester_->backend().ingress_prog_fd(),
+                   tester_->backend().egress_prog_fd()}) {
+        struct bpf_prog_info info;
+        uint32_t len = sizeof info;
+
+        memset(&info, 0, sizeof info);
+        ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+        std::cout << info.name << ": verified_insns " << info.verified_insns
+                  << ", xlated " << info.xlated_prog_len / 8
+                  << " instructions\n";
+        EXPECT_LT(info.verified_insns, 30000u) << info.name;
+    }
 }
 
 TEST_F(EbpfProgram, EveryMatchingTapCopiesOnce)

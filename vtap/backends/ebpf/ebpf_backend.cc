@@ -139,14 +139,17 @@ destroy_clsact(uint32_t ifindex)
     return bpf_tc_hook_destroy(&hook);
 }
 
+/* The key of this load's copy marks (VTAP_TC_MARK): random, with a nonzero
+ * high half, so that marks without our key never name a slot. */
 uint32_t
 random_magic()
 {
-    uint16_t magic = 0;
+    uint32_t magic = 0;
 
-    while (!magic) {
+    while (!(magic >> 16)) {
         if (getrandom(&magic, sizeof magic, 0) != sizeof magic) {
-            magic = static_cast<uint16_t>(getpid() ^ time(nullptr));
+            magic = static_cast<uint32_t>(getpid()) << 16
+                    ^ static_cast<uint32_t>(time(nullptr));
         }
     }
     return magic;

@@ -108,7 +108,7 @@ public:
     /* The hooks where the program is attached now. */
     std::set<TcHook> attached() const;
 
-    /* The 16 bits that mark this load's copies in flight. */
+    /* The key of this load's copy marks (VTAP_TC_MARK). */
     uint32_t mark_magic() const { return magic_; }
 
     /* For tests: the programs' and maps' file descriptors. */

@@ -38,14 +38,17 @@
  * nor a rule lookup, and a port with only such taps is never parsed.
  *
  * Each selected tap's copy is made with bpf_clone_redirect() to the output
- * device.  Delivery settings that change the copy (output VLAN, snaplen)
- * cannot be applied before the clone without touching the original, so the
- * original is marked with VTAP_TC_MARK(magic, slot) for the time of the
- * clone; the clone carries the mark to the output device's TC egress, where
- * the same program recognises it, edits the copy and clears the mark.  A
- * packet counts as a copy there only if the mark's slot names a tap that
- * edits its copies and whose output device this is: other users set high
- * mark bits too, and an original must never be edited. */
+ * device, marked as a copy of its tap (VTAP_TC_MARK): the original carries
+ * the mark for the time of the clone only, the clone keeps it.  Delivery
+ * settings that change the copy (output VLAN, snaplen) cannot be applied
+ * before the clone without touching the original, so the output device's
+ * TC egress runs the same program, which recognises the copy by its mark
+ * and edits it there (the edit stage); a copy that cannot be edited as its
+ * tap says is dropped there, so that bpf_clone_redirect() fails and the
+ * copy counts as failed, not as sent.  The select stage never selects a
+ * packet that carries a copy mark: a copy that comes back into the switch
+ * (a monitor veth whose peer is itself a selected port) is not copied
+ * again. */
 
 #include <stdint.h>
 #include <linux/bpf.h>
@@ -75,17 +78,32 @@ extern "C" {
 #define VTAP_TC_INGRESS 1               /* TC ingress: switch receives. */
 #define VTAP_TC_EGRESS 2                /* TC egress: switch sends. */
 
-/* skb->mark of a copy in flight: 16 bits of per-load magic (nonzero; the
- * program's read-only 'vtap_mark_magic'), 16 bits of tap slot. */
-#define VTAP_TC_MARK(MAGIC, SLOT) (((uint32_t) (MAGIC) << 16) | (SLOT))
-#define VTAP_TC_MARK_MAGIC(MARK) ((uint32_t) (MARK) >> 16)
-#define VTAP_TC_MARK_SLOT(MARK) ((uint32_t) (MARK) & 0xffff)
+/* skb->mark of a copy: the tap's slot XORed with a 32-bit key drawn at
+ * each load (the program's read-only 'vtap_mark_magic', whose high 16 bits
+ * are never zero), so that a mark names a slot only if its high 16 bits
+ * are the key's.  The mark survives a veth crossing within a namespace,
+ * which is where a copy can come back into the switch (skb_scrub_packet()
+ * clears it only when a packet changes namespace), and it is the field the
+ * kernel gives BPF for tagging a packet across layers: skb->cb is every
+ * layer's scratch space, skb->priority steers the output's queueing, and
+ * the input device is reset at the crossing.  Other
+ * users (Calico, Cilium, iptables setups) set marks too: an original whose
+ * mark happens to be a live tap's copy mark is taken for a copy (not
+ * selected), a chance of (offloaded taps) / 2^32 per load for a mark
+ * chosen without knowing the key. */
+#define VTAP_TC_MARK(MAGIC, SLOT) ((uint32_t) (MAGIC) ^ (uint32_t) (SLOT))
+/* The slot that 'MARK' names: VTAP_TC_MAX_TAPS or more if none. */
+#define VTAP_TC_MARK_SLOT(MAGIC, MARK) ((uint32_t) (MARK) ^ (uint32_t) (MAGIC))
 
 /* TC and TCX verdicts.  Both hooks read -1 as "not my business, go on":
- * TC_ACT_UNSPEC for clsact, TCX_NEXT for TCX.  The program never returns
- * anything else, so it never drops or redirects an original packet and
+ * TC_ACT_UNSPEC for clsact, TCX_NEXT for TCX.  The program returns nothing
+ * else for an original packet, so it never drops or redirects one and
  * never keeps later TC programs from running. */
 #define VTAP_TC_NEXT (-1)
+/* A copy that the edit stage could not edit as its tap says: TC_ACT_SHOT
+ * (TCX_DROP), so that no wrong copy leaves and bpf_clone_redirect() in the
+ * select stage returns an error (NET_XMIT_DROP). */
+#define VTAP_TC_DROP_COPY 2
 
 /* 'vtap_ports': which masks to try for packets crossing a device in a
  * direction.  A hook with no entry selects nothing. */
@@ -143,9 +161,11 @@ struct vtap_tc_rate {
 
 /* 'vtap_stats': per-CPU counters per slot. */
 struct vtap_tc_stats {
-    uint64_t packets;           /* Copies handed to the output device. */
-    uint64_t bytes;             /* Their length before any snaplen. */
-    uint64_t failed;            /* bpf_clone_redirect() failed. */
+    uint64_t packets;           /* Copies the output device took. */
+    uint64_t bytes;             /* Their length as sent: after snaplen,
+                                 * with the tags (in metadata too). */
+    uint64_t failed;            /* Copies that failed: not editable, or
+                                 * the output device refused them. */
     uint64_t sampled_out;       /* Selected, not picked by sampling. */
     uint64_t rate_limited;      /* Selected, over max_rate. */
 };
