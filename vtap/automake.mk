@@ -88,22 +88,45 @@ EXTRA_utilities_ovs_vtap_match_DEPENDENCIES = $(VTAP_LIB)
 
 bin_SCRIPTS += \
 	utilities/ovs-vtap-agent \
+	utilities/ovs-vtap-exporter \
 	utilities/ovs-vtap-fleetctl
 CLEANFILES += \
 	utilities/ovs-vtap-agent \
+	utilities/ovs-vtap-exporter \
 	utilities/ovs-vtap-fleetctl
 EXTRA_DIST += \
 	utilities/ovs-vtap-agent.in \
+	utilities/ovs-vtap-exporter.in \
 	utilities/ovs-vtap-fleetctl.in
 FLAKE8_PYFILES += \
 	utilities/ovs-vtap-agent.in \
+	utilities/ovs-vtap-exporter.in \
 	utilities/ovs-vtap-fleetctl.in
+
+# The Prometheus exporter's modules, beside the rest of the package data.
+vtapmetricsdir = $(pkgdatadir)/vtap_metrics
+vtapmetrics_DATA = \
+	utilities/vtap_metrics/__init__.py \
+	utilities/vtap_metrics/agent.py \
+	utilities/vtap_metrics/cli.py \
+	utilities/vtap_metrics/collector.py \
+	utilities/vtap_metrics/ebpf.py \
+	utilities/vtap_metrics/families.py \
+	utilities/vtap_metrics/httpd.py \
+	utilities/vtap_metrics/ovsdb.py \
+	utilities/vtap_metrics/unixctl.py \
+	utilities/vtap_metrics/vswitchd.py \
+	utilities/vtap_metrics/webconfig.py
+EXTRA_DIST += $(vtapmetrics_DATA)
+FLAKE8_PYFILES += $(vtapmetrics_DATA)
 
 man_MANS += \
 	utilities/ovs-vtap-agent.8 \
+	utilities/ovs-vtap-exporter.8 \
 	utilities/ovs-vtap-fleetctl.8 \
 	utilities/ovs-vtap-match.8
 EXTRA_DIST += \
 	utilities/ovs-vtap-agent.8 \
+	utilities/ovs-vtap-exporter.8 \
 	utilities/ovs-vtap-fleetctl.8 \
 	utilities/ovs-vtap-match.8
