@@ -73,7 +73,8 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-vtap.at \
 	tests/system-vtap-ebpf.at \
 	tests/system-vtap-dpdk.at \
-	tests/system-vtap-fleet.at
+	tests/system-vtap-fleet.at \
+	tests/system-vtap-metrics.at
 
 # The fleet: the central database's schema, the agent of each host, the
 # CLI, and the helper through which the CLI checks matches with the same
