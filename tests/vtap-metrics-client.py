@@ -193,11 +193,19 @@ def abuse(addr, timeout):
         print('%s %s%s' % (name, status,
                            ' (within the timeout)' if name == 'slow-client'
                            and took < 3 * timeout else ''))
-    # Connections beyond the cap, idle: the one too many is closed at once.
+    # Idle connections beyond the cap (8): those beyond it are closed at
+    # once.  (Prometheus' own scrapes take a slot now and then: counted
+    # loosely.)
     host, port = addr.rsplit(':', 1)
-    idle = [socket.create_connection((host, int(port))) for _ in range(8)]
-    time.sleep(0.5)
-    print('too-many %s' % raw(addr, [(get, 0)], wait=5))
+    idle = [socket.create_connection((host, int(port))) for _ in range(12)]
+    closed = 0
+    for s in idle:
+        s.settimeout(0.5)
+        try:
+            closed += s.recv(1) == b''
+        except OSError:
+            pass
+    print('too-many %s' % ('closed' if closed >= 4 else 'open %d' % closed))
     for s in idle:
         s.close()
     time.sleep(timeout + 1)

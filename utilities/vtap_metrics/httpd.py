@@ -145,7 +145,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 % (code, text.encode(), len(body), body))
         except (OSError, ssl.SSLError):
             pass
-        self.server.count(str(code))
 
     def authorized(self):
         conf = self.server.webconfig

@@ -125,6 +125,7 @@ def test_huge_request(serve):
     reply = raw(server, b'GET /' + b'a' * 9000 + b' HTTP/1.1\r\n\r\n')
     assert reply.startswith(b'HTTP/1.1 431')
     assert get(server)[0] == 200
+    assert eventually(lambda: server.counts['431'] == 2)
 
 
 def test_slow_client_is_cut_off(serve):
