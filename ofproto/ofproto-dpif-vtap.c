@@ -23,6 +23,7 @@
 
 #include "cmap.h"
 #include "dpif.h"
+#include "dpif-netdev.h"
 #include "flow.h"
 #include "hash.h"
 #include "hmapx.h"
@@ -42,8 +43,13 @@
 #include "packets.h"
 #include "seq.h"
 #include "timeval.h"
+#include "unaligned.h"
 #include "util.h"
+#include "userspace-tso.h"
 #include "vtap-dpdk.h"
+#include "vtap-exec.h"
+#include "vtap-odp.h"
+#include "vtap-send.h"
 
 VLOG_DEFINE_THIS_MODULE(vtap_dpif);
 
@@ -88,6 +94,8 @@ struct vtap_dpif {
 
     /* Main thread only. */
     struct shash meters;        /* Tap key -> struct vtap_dpif_meter *. */
+    uint32_t *dead_meters;      /* Ids of meters to delete once synced. */
+    size_t n_dead_meters, allocated_dead_meters;
 
     /* Waiting for the revalidators to apply the last change to every cached
      * datapath flow (see ofproto_vtap_synced()). */
@@ -225,34 +233,36 @@ vtap_dpif_meter_set(struct ofproto_dpif *ofproto, uint32_t id, uint32_t rate)
                           (ofproto_meter_id) { .uint32 = id }, &config);
 }
 
-struct vtap_dpif_meter_free {
-    struct ofproto_dpif *ofproto;
-    uint32_t id;
-};
-
+/* Deletes 'meter' once no cached datapath flow can still name it: when the
+ * revalidators have applied the change that dropped it (see
+ * vtap_dpif_sync_run()).  Freed earlier, its id could go to another tap's
+ * meter while a flow not yet revalidated still meters copies with it. */
 static void
-vtap_dpif_meter_free_cb(void *arg_)
+vtap_dpif_meter_destroy(struct vtap_dpif *vd, struct vtap_dpif_meter *meter)
 {
-    struct vtap_dpif_meter_free *arg = arg_;
-
-    dpif_meter_del(arg->ofproto->backer->dpif,
-                   (ofproto_meter_id) { .uint32 = arg->id }, NULL, 0);
-    id_pool_free_id(arg->ofproto->backer->meter_ids, arg->id);
-    free(arg);
+    if (vd->n_dead_meters >= vd->allocated_dead_meters) {
+        vd->dead_meters = x2nrealloc(vd->dead_meters,
+                                     &vd->allocated_dead_meters,
+                                     sizeof *vd->dead_meters);
+    }
+    vd->dead_meters[vd->n_dead_meters++] = meter->id;
+    free(meter);
 }
 
-/* Deletes 'meter' once no translation can still be using it, as
- * ofproto-dpif does for OpenFlow meters. */
+/* Deletes the meters that vtap_dpif_meter_destroy() kept for later. */
 static void
-vtap_dpif_meter_destroy(struct ofproto_dpif *ofproto,
-                        struct vtap_dpif_meter *meter)
+vtap_dpif_meters_free_dead(struct vtap_dpif *vd)
 {
-    struct vtap_dpif_meter_free *arg = xmalloc(sizeof *arg);
+    struct ofproto_dpif *ofproto = vd->ofproto;
 
-    arg->ofproto = ofproto;
-    arg->id = meter->id;
-    ovsrcu_postpone__(vtap_dpif_meter_free_cb, arg);
-    free(meter);
+    for (size_t i = 0; i < vd->n_dead_meters; i++) {
+        uint32_t id = vd->dead_meters[i];
+
+        dpif_meter_del(ofproto->backer->dpif,
+                       (ofproto_meter_id) { .uint32 = id }, NULL, 0);
+        id_pool_free_id(ofproto->backer->meter_ids, id);
+    }
+    vd->n_dead_meters = 0;
 }
 
 /* Returns the datapath meter id for a tap with 'key' that may send 'rate'
@@ -273,7 +283,7 @@ vtap_dpif_meter_get(struct vtap_dpif *vd, const char *key, uint32_t rate,
     meter = shash_find_and_delete(&vd->meters, key);
     if (meter && meter->rate != rate
         && vtap_dpif_meter_set(vd->ofproto, meter->id, rate)) {
-        vtap_dpif_meter_destroy(vd->ofproto, meter);
+        vtap_dpif_meter_destroy(vd, meter);
         meter = NULL;
     }
     if (!meter) {
@@ -305,7 +315,7 @@ vtap_dpif_meters_sweep(struct vtap_dpif *vd, struct shash *kept)
     struct shash_node *node;
 
     SHASH_FOR_EACH (node, &vd->meters) {
-        vtap_dpif_meter_destroy(vd->ofproto, node->data);
+        vtap_dpif_meter_destroy(vd, node->data);
     }
     shash_destroy(&vd->meters);
     shash_swap(&vd->meters, kept);
@@ -401,6 +411,7 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             .tap_id = info->id,
             .enabled = info->enabled,
             .tap_name = t->name,
+            .max_rate = info->max_rate,
             .meter_id = meter_id,
             /* A rate limit that cannot be enforced makes no copies rather
              * than unlimited ones. */
@@ -416,12 +427,14 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             .dpdk = info->dpdk_clone,
             .owner = info->owner,
             .output_port = u16_to_ofp(info->output_ports[0]),
-            .snaplen = info->snaplen,
+            /* As the sample() path's truncation leaves room for the tag
+             * (vtap_dpif_put_copy_actions()). */
+            .snaplen = (info->snaplen && info->output_vlan
+                        ? MAX(info->snaplen, ETH_HEADER_LEN + VLAN_HEADER_LEN)
+                        : info->snaplen),
             .vlan_tci = info->output_vlan,
         };
-        if (t->copy.dpdk) {
-            vtap_dpdk_tap_ref(t->copy.owner);
-        }
+        vtap_exec_tap_ref(t->copy.owner);
         for (size_t j = 0; j < info->n_output_ports; j++) {
             hmapx_add(&cfg->output_ports,
                       (void *) (uintptr_t) info->output_ports[j]);
@@ -485,6 +498,11 @@ vtap_dpif_sync_run(struct vtap_dpif *vd)
                      "change within %d ms; reporting it as applied",
                      vd->ofproto->up.name, VTAP_DPIF_SYNC_TIMEOUT_MS);
         vd->sync_rounds = 0;
+    }
+    if (!vd->sync_rounds) {
+        /* Every meter dropped before the last change is now unused: each
+         * change starts a synchronisation anew. */
+        vtap_dpif_meters_free_dead(vd);
     }
     return !vd->sync_rounds;
 }
@@ -561,12 +579,10 @@ ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
         vtap_dpif_meters_sweep(vd, &no_meters);
     }
     if (old) {
-        /* The DPDK clone path's counters are the main thread's to remove:
-         * taps that the new configuration still has keep theirs. */
+        /* The copy action's counters are the main thread's to remove: taps
+         * that the new configuration still has keep theirs. */
         for (size_t i = 0; i < old->n_taps; i++) {
-            if (old->taps[i].copy.dpdk) {
-                vtap_dpdk_tap_unref(old->taps[i].copy.owner);
-            }
+            vtap_exec_tap_unref(old->taps[i].copy.owner);
         }
         ovsrcu_postpone__(vtap_dpif_config_destroy_cb, old);
     }
@@ -594,6 +610,8 @@ ofproto_vtap_remove(struct ofproto *ofproto_)
 
     if (vd) {
         ofproto_vtap_set(ofproto_, NULL);
+        vtap_dpif_meters_free_dead(vd);
+        free(vd->dead_meters);
         shash_destroy(&vd->meters);
         cmap_remove(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
         ovsrcu_postpone__(vtap_dpif_free_cb, vd);
@@ -643,6 +661,39 @@ vtap_dpif_config_find_tap(const struct vtap_dpif_config *cfg, uint32_t id)
     return NULL;
 }
 
+static atomic_bool vtap_copy_action_on = ATOMIC_VAR_INIT(true);
+
+void
+ofproto_vtap_set_copy_action(bool enabled)
+{
+    atomic_store_relaxed(&vtap_copy_action_on, enabled);
+}
+
+bool
+ofproto_vtap_copy_action(void)
+{
+    bool on;
+
+    atomic_read_relaxed(&vtap_copy_action_on, &on);
+    return on;
+}
+
+/* Returns true if the datapath of 'ofproto' has the tap copy action, and
+ * translation uses it. */
+static bool
+vtap_dpif_has_copy_action(const struct ofproto_dpif *ofproto)
+{
+    return dpif_is_netdev(ofproto->backer->dpif) && ofproto_vtap_copy_action();
+}
+
+bool
+ofproto_vtap_counts_delivered(const struct ofproto *ofproto_)
+{
+    const struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
+
+    return ofproto && vtap_dpif_has_copy_action(ofproto);
+}
+
 bool
 ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
                        struct ofproto_vtap_stats *stats)
@@ -657,9 +708,13 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
         return false;
     }
 
-    struct vtap_dpdk_stats *dpdk_stats = stats->dpdk_stats;
     memset(stats, 0, sizeof *stats);
-    stats->dpdk_stats = dpdk_stats;
+    if (vtap_dpif_has_copy_action(ofproto)) {
+        stats->delivered = vtap_exec_get_stats(tap->copy.owner,
+                                               &stats->exec);
+        return true;
+    }
+
     atomic_read_relaxed(&tap->copy.stats->n_packets,
                         &stats->selected_packets);
     atomic_read_relaxed(&tap->copy.stats->n_bytes, &stats->selected_bytes);
@@ -677,12 +732,6 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
             stats->rate_limited = true;
             stats->dropped_packets = band.packet_count;
             stats->dropped_bytes = band.byte_count;
-        }
-    }
-    if (tap->copy.dpdk) {
-        stats->dpdk = true;
-        if (stats->dpdk_stats) {
-            vtap_dpdk_get_stats(tap->copy.owner, stats->dpdk_stats);
         }
     }
     return true;
@@ -762,11 +811,24 @@ vtap_dpif_unwildcard(const struct vtap_flow_key *mask,
     wc->masks.tp_dst |= mask->tp_dst;
 }
 
-static bool
-vtap_xlate_mark_copied(struct vtap_xlate *state, uint32_t id)
+/* Returns the key under which 'copy''s tap is remembered as having copied a
+ * packet: its owner, unique in the process (tap ids are per bridge, and a
+ * packet may cross bridges through patch ports). */
+static uint64_t
+vtap_xlate_copy_key(const struct vtap_copy *copy)
 {
+    return copy->owner ? copy->owner : (UINT64_C(1) << 63) | copy->tap_id;
+}
+
+/* Remembers that 'copy''s tap copies the packet being translated.  Returns
+ * false if it already did. */
+static bool
+vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_copy *copy)
+{
+    uint64_t key = vtap_xlate_copy_key(copy);
+
     for (size_t i = 0; i < state->n_copied; i++) {
-        if (state->copied[i] == id) {
+        if (state->copied[i] == key) {
             return false;
         }
     }
@@ -774,8 +836,64 @@ vtap_xlate_mark_copied(struct vtap_xlate *state, uint32_t id)
         state->copied = x2nrealloc(state->copied, &state->allocated,
                                    sizeof *state->copied);
     }
-    state->copied[state->n_copied++] = id;
+    state->copied[state->n_copied++] = key;
     return true;
+}
+
+struct vtap_frozen
+vtap_xlate_freeze(const struct vtap_xlate *state)
+{
+    return (struct vtap_frozen) { .copied = state->copied,
+                                  .n_copied = state->n_copied };
+}
+
+void
+vtap_xlate_thaw(struct vtap_xlate *state, const struct vtap_frozen *frozen,
+                bool bond_recirc)
+{
+    state->copies_made = bond_recirc;
+    for (size_t i = 0; i < frozen->n_copied; i++) {
+        if (state->n_copied >= state->allocated) {
+            state->copied = x2nrealloc(state->copied, &state->allocated,
+                                       sizeof *state->copied);
+        }
+        state->copied[state->n_copied++] = frozen->copied[i];
+    }
+}
+
+uint32_t
+vtap_frozen_hash(const struct vtap_frozen *frozen, uint32_t basis)
+{
+    return (frozen->n_copied
+            ? hash_bytes(frozen->copied,
+                         frozen->n_copied * sizeof *frozen->copied, basis)
+            : basis);
+}
+
+bool
+vtap_frozen_equal(const struct vtap_frozen *a, const struct vtap_frozen *b)
+{
+    return (a->n_copied == b->n_copied
+            && (!a->n_copied
+                || !memcmp(a->copied, b->copied,
+                           a->n_copied * sizeof *a->copied)));
+}
+
+void
+vtap_frozen_clone(struct vtap_frozen *dst, const struct vtap_frozen *src)
+{
+    dst->n_copied = src->n_copied;
+    dst->copied = (src->n_copied
+                   ? xmemdup(src->copied, src->n_copied * sizeof *src->copied)
+                   : NULL);
+}
+
+void
+vtap_frozen_destroy(struct vtap_frozen *frozen)
+{
+    free(CONST_CAST(uint64_t *, frozen->copied));
+    frozen->copied = NULL;
+    frozen->n_copied = 0;
 }
 
 size_t
@@ -790,7 +908,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
     struct vtap_flow_key key, mask;
     size_t n_matches, n_copies;
 
-    if (!cfg || state->copying
+    if (!cfg || state->copying || state->copies_made
         || !vtap_classifier_port_is_selected(cfg->classifier,
                                              ofp_to_u16(port), dir)) {
         return 0;
@@ -815,7 +933,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
     for (size_t i = 0; i < n_matches; i++) {
         const struct vtap_dpif_tap *tap = vtap_dpif_config_find_tap(cfg,
                                                                     ids[i]);
-        if (tap && vtap_xlate_mark_copied(state, ids[i])) {
+        if (tap && vtap_xlate_mark_copied(state, &tap->copy)) {
             copies[n_copies++] = &tap->copy;
         }
     }
@@ -847,11 +965,53 @@ vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
         *why_not = "copies are not copied";
         return NULL;
     }
-    if (!vtap_xlate_mark_copied(state, tap_id)) {
+    if (!vtap_xlate_mark_copied(state, &tap->copy)) {
         *why_not = "the tap already copied this packet";
         return NULL;
     }
     return &tap->copy;
+}
+
+enum vtap_copy_path
+vtap_xlate_copy_path(const struct vtap_copy *copy, bool copy_action,
+                     const struct vtap_copy_output *out)
+{
+    if (!copy_action || !ofproto_vtap_copy_action()) {
+        return VTAP_COPY_SAMPLE;
+    }
+    /* The socket and DPDK paths make the copy themselves, for a port of
+     * the datapath, from an Ethernet frame (they tag it after its MACs).
+     * With userspace TSO, a packet may be a TCP segment bigger than the
+     * MTU, with checksums left to the port: only OVS's own output, which
+     * keeps its offload requests, sends it right. */
+    if (out->netdev && out->local && out->ethernet
+        && !userspace_tso_enabled()) {
+        if (copy->dpdk && vtap_dpdk_netdev_is_dpdk(out->netdev)) {
+            return VTAP_COPY_DPDK;
+        }
+        if (vtap_send_supported(out->netdev)) {
+            return VTAP_COPY_SEND;
+        }
+    }
+    return VTAP_COPY_CLONE;
+}
+
+void
+vtap_xlate_copy_action(const struct vtap_copy *copy, odp_port_t port,
+                       const struct netdev *netdev,
+                       struct ovs_action_vtap_copy *vc)
+{
+    *vc = (struct ovs_action_vtap_copy) {
+        .port = odp_to_u32(port),
+        .probability = copy->probability,
+        .max_rate = copy->max_rate,
+        .snaplen = copy->snaplen,
+        .vlan_tci = copy->vlan_tci,
+        .flags = (netdev && vtap_dpdk_netdev_is_dpdk(netdev)
+                  && vtap_dpdk_netdev_single_seg(netdev)
+                  ? VTAP_ODP_F_SINGLE_SEG : 0),
+    };
+    put_32aligned_u64(&vc->owner, copy->owner);
 }
 
 bool

@@ -41,6 +41,8 @@
 #include "util.h"
 #include "uuid.h"
 #include "vtap-dpdk.h"
+#include "vtap-exec.h"
+#include "vtap-odp.h"
 #include "vtap-send.h"
 #include "lib/vswitch-idl.h"
 #include "vtap/capi/vtap.h"
@@ -63,6 +65,15 @@ struct vtap_bridge_tap {
     bool offloaded;             /* Copies made by the eBPF backend. */
     bool sampled;               /* sampling > 1. */
     bool rate_limited;          /* max_rate set. */
+    bool counts_selected;       /* The copies' path counts what the tap
+                                 * selects, not what reaches the monitor
+                                 * (a sample() of the kernel datapath). */
+
+    /* Whether the copies reach the monitor's port, from the statistics of
+     * the last refresh. */
+    char *copy_error;           /* Why they fail, or NULL. */
+    int64_t last_tx_packets;    /* At the last refresh, -1 before. */
+    int64_t last_tx_errors;
 };
 
 /* The taps of one bridge. */
@@ -96,6 +107,12 @@ static void vtap_bridge_unixctl_fail_compile(struct unixctl_conn *,
 static void vtap_bridge_unixctl_native_send(struct unixctl_conn *,
                                             int argc, const char *argv[],
                                             void *aux);
+static void vtap_bridge_unixctl_copy_action(struct unixctl_conn *,
+                                            int argc, const char *argv[],
+                                            void *aux);
+static bool vtap_bridge_write_stats(const struct vtap_bridge *,
+                                    const struct vtap_bridge_tap *,
+                                    const struct ovsrec_tap *);
 
 void
 vtap_bridge_init(struct ovsdb_idl *idl)
@@ -112,6 +129,8 @@ vtap_bridge_init(struct ovsdb_idl *idl)
                              vtap_bridge_unixctl_fail_compile, NULL);
     unixctl_command_register("vtap/native-send", "[on|off]", 0, 1,
                              vtap_bridge_unixctl_native_send, NULL);
+    unixctl_command_register("vtap/copy-action", "[on|off]", 0, 1,
+                                 vtap_bridge_unixctl_copy_action, NULL);
 
     /* What an earlier ovs-vswitchd of this run directory left in bpffs (a
      * crash, a kill -9) is removed; the taps are offloaded afresh as they
@@ -171,6 +190,7 @@ vtap_bridge_clear_taps(struct vtap_bridge *vb)
         free(t->reason);
         free(t->selection);
         free(t->output);
+        free(t->copy_error);
     }
     free(vb->taps);
     vb->taps = NULL;
@@ -527,6 +547,12 @@ vtap_bridge_write_status(const struct ovsrec_tap *row,
     }
     if (t->error) {
         smap_add(&status, "error", t->error);
+    } else {
+        smap_add(&status, "counts",
+                 t->counts_selected ? "selected" : "delivered");
+    }
+    if (t->copy_error) {
+        smap_add(&status, "copy_error", t->copy_error);
     }
     ovsrec_tap_set_status(row, &status);
     smap_destroy(&status);
@@ -680,6 +706,13 @@ vtap_bridge_configure(struct ofproto *ofproto,
          * changes, and a new row starts afresh even with an old name and
          * id. */
         t->owner = r->old ? r->old->owner : vtap_bridge_next_owner++;
+        if (r->old) {
+            t->copy_error = nullable_xstrdup(r->old->copy_error);
+            t->last_tx_packets = r->old->last_tx_packets;
+            t->last_tx_errors = r->old->last_tx_errors;
+        } else {
+            t->last_tx_packets = t->last_tx_errors = -1;
+        }
         hmap_insert(&vb->taps_by_uuid, &t->uuid_node, uuid_hash(&t->uuid));
 
         t->error = vtap_bridge_load_row(ofproto, id, t->owner, r, t);
@@ -698,6 +731,17 @@ vtap_bridge_configure(struct ofproto *ofproto,
         }
     }
     hmapx_destroy(&used_ids);
+
+    /* A row that was applied and is not any more keeps, as its statistics,
+     * what its tap counted until now, before its counters go with the
+     * configuration: the copies its monitor got. */
+    for (size_t i = 0; i < n; i++) {
+        const struct vtap_bridge_row *r = &rows[i];
+
+        if (vb->taps[i].error && r->old && !r->old->error) {
+            vtap_bridge_write_stats(vb, r->old, r->row);
+        }
+    }
 
     /* 3. Plan which backend makes each tap's copies, and apply the plan. */
     size_t n_ports;
@@ -757,6 +801,8 @@ vtap_bridge_configure(struct ofproto *ofproto,
             t->backend = xstrdup(vtap_backend_to_string(backend));
             t->reason = nullable_xstrdup(reason);
             t->offloaded = backend == VTAP_BACKEND_EBPF;
+            t->counts_selected = (!t->offloaded
+                                  && !ofproto_vtap_counts_delivered(ofproto));
         }
         vtap_bridge_write_status(r->row, t);
         vtap_bridge_row_destroy(r);
@@ -795,9 +841,10 @@ enum { VTAP_BRIDGE_N_STATS = 0
 
 /* Gathers the statistics of tap 't' of 'vb' into 'keys' and 'values' (room
  * for VTAP_BRIDGE_N_STATS each).  Returns how many, 0 if there are none.
- * A key appears only where the backend knows its value: the OVS datapath
- * does not count which packets its sample() action picked, so a sampled
- * native tap reports what was offered to sampling instead of tx_*. */
+ * A key appears only where the backend knows its value: a sample() of the
+ * kernel datapath does not count which packets its sampling picked, so a
+ * sampled native tap there reports what was offered to sampling instead of
+ * tx_*. */
 static size_t
 vtap_bridge_tap_stats(const struct vtap_bridge *vb,
                       const struct vtap_bridge_tap *t,
@@ -807,9 +854,9 @@ vtap_bridge_tap_stats(const struct vtap_bridge *vb,
                                     .selected_packets = -1,
                                     .selected_bytes = -1, .tx_errors = -1,
                                     .sampled_out = -1, .tx_dropped = -1 };
-    struct vtap_dpdk_stats dpdk;
-    struct ofproto_vtap_stats native = { .dpdk_stats = &dpdk };
+    struct ofproto_vtap_stats native;
     bool have_native = ofproto_vtap_get_stats(vb->ofproto, t->id, &native);
+    const struct vtap_exec_stats *exec = &native.exec;
     size_t n = 0;
 
     if (t->offloaded) {
@@ -821,33 +868,37 @@ vtap_bridge_tap_stats(const struct vtap_bridge *vb,
         }
         st.tx_packets = kernel.packets;
         st.tx_bytes = kernel.bytes;
-        if (have_native && !native.sampled) {
+        st.tx_errors = kernel.failed;
+        if (have_native && native.delivered) {
+            st.tx_packets += exec->tx_packets;
+            st.tx_bytes += exec->tx_bytes;
+            st.tx_errors += exec->tx_errors;
+        } else if (have_native && !native.sampled) {
             st.tx_packets += native.selected_packets;
             st.tx_bytes += native.selected_bytes;
         }
-        st.tx_errors = kernel.failed;
         if (t->sampled) {
             st.sampled_out = kernel.sampled_out;
         }
         if (t->rate_limited) {
             st.tx_dropped = kernel.rate_limited;
         }
-    } else if (have_native && native.dpdk) {
-        /* The DPDK clone path counts each copy it makes; OVS counts what
-         * the tap selected, and the tap's meter what max_rate dropped. */
-        st.tx_packets = dpdk.packets - MIN(native.dropped_packets,
-                                           dpdk.packets);
-        st.tx_bytes = dpdk.bytes - MIN(native.dropped_bytes, dpdk.bytes);
-        st.selected_packets = native.selected_packets;
-        st.selected_bytes = native.selected_bytes;
-        st.tx_errors = dpdk.failed;
-        if (native.sampled) {
-            st.sampled_out = dpdk.sampled_out;
+    } else if (have_native && native.delivered) {
+        /* The userspace datapath's copy action counted each step. */
+        st.tx_packets = exec->tx_packets;
+        st.tx_bytes = exec->tx_bytes;
+        st.tx_errors = exec->tx_errors;
+        st.selected_packets = exec->selected_packets;
+        st.selected_bytes = exec->selected_bytes;
+        if (t->sampled) {
+            st.sampled_out = exec->sampled_out;
         }
-        if (native.rate_limited) {
-            st.tx_dropped = native.dropped_packets;
+        if (t->rate_limited) {
+            st.tx_dropped = exec->tx_dropped;
         }
     } else if (have_native) {
+        /* A sample(): the flows' statistics say what the tap selected, the
+         * meter what max_rate dropped. */
         if (native.sampled) {
             st.selected_packets = native.selected_packets;
             st.selected_bytes = native.selected_bytes;
@@ -903,28 +954,110 @@ vtap_bridge_stats_equal(const struct ovsrec_tap *row, const char *keys[],
     return true;
 }
 
+/* Updates 't''s copy_error from its counters 'keys' and 'values' ('n' of
+ * them): copies that failed since the last refresh make it say how many,
+ * and copies that all went through since then clear it.  Returns true if
+ * it changed. */
+static bool
+vtap_bridge_check_copies(const struct vtap_bridge *vb,
+                         struct vtap_bridge_tap *t, const char *keys[],
+                         const int64_t values[], size_t n)
+{
+    int64_t tx_packets = -1, tx_errors = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(keys[i], "tx_packets")) {
+            tx_packets = values[i];
+        } else if (!strcmp(keys[i], "tx_errors")) {
+            tx_errors = values[i];
+        }
+    }
+    if (tx_packets < 0 || tx_errors < 0) {
+        return false;
+    }
+
+    /* Counters restart from zero with a new row or backend. */
+    int64_t sent = (t->last_tx_packets >= 0 && tx_packets >= t->last_tx_packets
+                    ? tx_packets - t->last_tx_packets : tx_packets);
+    int64_t failed = (t->last_tx_errors >= 0 && tx_errors >= t->last_tx_errors
+                      ? tx_errors - t->last_tx_errors : tx_errors);
+    t->last_tx_packets = tx_packets;
+    t->last_tx_errors = tx_errors;
+
+    char *error = NULL;
+    if (failed) {
+        error = (sent
+                 ? xasprintf("%"PRId64" of %"PRId64" copies failed since the "
+                             "last statistics update", failed, sent + failed)
+                 : xasprintf("every copy fails: %"PRId64" since the last "
+                             "statistics update (is %s up?)", failed,
+                             t->output ? t->output : "the output port"));
+    } else if (!sent) {
+        /* Nothing to judge by: as it was. */
+        return false;
+    }
+    if (!error != !t->copy_error
+        || (error && strcmp(error, t->copy_error))) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        if (error) {
+            VLOG_WARN_RL(&rl, "%s: tap %s: %s", vb->name, t->name, error);
+        } else {
+            VLOG_INFO_RL(&rl, "%s: tap %s: copies go through again",
+                         vb->name, t->name);
+        }
+        free(t->copy_error);
+        t->copy_error = error;
+        return true;
+    }
+    free(error);
+    return false;
+}
+
+/* Writes the statistics of tap 't' of 'vb' into its Tap 'row' if they
+ * changed.  Returns true if it wrote them. */
+static bool
+vtap_bridge_write_stats(const struct vtap_bridge *vb,
+                        const struct vtap_bridge_tap *t,
+                        const struct ovsrec_tap *row)
+{
+    const char *keys[VTAP_BRIDGE_N_STATS];
+    int64_t values[VTAP_BRIDGE_N_STATS];
+    size_t n = vtap_bridge_tap_stats(vb, t, keys, values);
+
+    if (n && !vtap_bridge_stats_equal(row, keys, values, n)) {
+        ovsrec_tap_set_statistics(row, keys, values, n);
+        return true;
+    }
+    return false;
+}
+
 void
 vtap_bridge_refresh_stats(const struct ofproto *ofproto,
                           const struct ovsrec_bridge *br_cfg)
 {
-    const struct vtap_bridge *vb = vtap_bridge_find(ofproto);
+    struct vtap_bridge *vb = vtap_bridge_find(ofproto);
 
     size_t n_written = 0;
 
     for (size_t i = 0; vb && i < br_cfg->n_taps; i++) {
         const struct ovsrec_tap *row = br_cfg->taps[i];
-        const struct vtap_bridge_tap *t;
+        struct vtap_bridge_tap *t;
         const char *keys[VTAP_BRIDGE_N_STATS];
         int64_t values[VTAP_BRIDGE_N_STATS];
         size_t n;
 
         /* Rows that were not applied get no statistics. */
-        t = vtap_bridge_find_tap(vb, &row->header_.uuid);
+        t = CONST_CAST(struct vtap_bridge_tap *,
+                       vtap_bridge_find_tap(vb, &row->header_.uuid));
         if (t && !t->error) {
             n = vtap_bridge_tap_stats(vb, t, keys, values);
             if (n && !vtap_bridge_stats_equal(row, keys, values, n)) {
                 ovsrec_tap_set_statistics(row, keys, values, n);
                 n_written++;
+            }
+            if (vtap_bridge_check_copies(vb, t, keys, values, n)) {
+                vtap_bridge_write_status(row, t);
             }
         }
     }
@@ -1065,12 +1198,27 @@ vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge *vb,
         ds_put_format(ds, ", offload %s\n",
                       vtap_offload_to_string(info->offload));
     }
-    struct vtap_dpdk_stats dpdk;
-    struct ofproto_vtap_stats native = { .dpdk_stats = &dpdk };
-    if (ofproto_vtap_get_stats(vb->ofproto, t->id, &native) && native.dpdk) {
-        ds_put_format(ds, "    dpdk copies: zero %"PRIu64", header %"PRIu64
-                      ", full %"PRIu64"\n", dpdk.zero_copies,
-                      dpdk.header_copies, dpdk.full_copies);
+    struct ofproto_vtap_stats native;
+    if (ofproto_vtap_get_stats(vb->ofproto, t->id, &native)
+        && native.delivered) {
+        const uint64_t *by_mode = native.exec.by_mode;
+
+        if (by_mode[VTAP_ODP_ZERO_COPY] || by_mode[VTAP_ODP_HEADER_COPY]
+            || by_mode[VTAP_ODP_FULL_COPY] || !strcmp(t->backend, "dpdk")) {
+            ds_put_format(ds, "    dpdk copies: zero %"PRIu64", header "
+                          "%"PRIu64", full %"PRIu64"\n",
+                          by_mode[VTAP_ODP_ZERO_COPY],
+                          by_mode[VTAP_ODP_HEADER_COPY],
+                          by_mode[VTAP_ODP_FULL_COPY]);
+        }
+        if (by_mode[VTAP_ODP_SEND] || by_mode[VTAP_ODP_CLONE]) {
+            ds_put_format(ds, "    copies sent: %"PRIu64", cloned: %"PRIu64
+                          "\n", by_mode[VTAP_ODP_SEND],
+                          by_mode[VTAP_ODP_CLONE]);
+        }
+    }
+    if (t->copy_error) {
+        ds_put_format(ds, "    copy error: %s\n", t->copy_error);
     }
     const char *keys[VTAP_BRIDGE_N_STATS];
     int64_t values[VTAP_BRIDGE_N_STATS];
@@ -1177,21 +1325,60 @@ vtap_bridge_unixctl_fail_compile(struct unixctl_conn *conn,
     unixctl_command_reply(conn, NULL);
 }
 
+/* Parses the "on" or "off" of a unixctl command that turns something on or
+ * off in 'argv[1]' (if 'argc' > 1) into '*on'.  Returns false, having
+ * replied with an error, if it is neither. */
+static bool
+vtap_bridge_unixctl_on_off(struct unixctl_conn *conn, int argc,
+                           const char *argv[], bool *on)
+{
+    if (argc > 1) {
+        if (strcmp(argv[1], "on") && strcmp(argv[1], "off")) {
+            unixctl_command_reply_error(conn, "expected \"on\" or \"off\"");
+            return false;
+        }
+        *on = !strcmp(argv[1], "on");
+    }
+    return true;
+}
+
 /* "vtap/native-send [on|off]": turns the socket copy path (lib/vtap-send.h)
- * on or off for the copies of native taps, or says whether it is on.  Cached
- * datapath flows follow at their next revalidation, which this requests. */
+ * on or off for the copies of native taps, or says whether it is on.  Off,
+ * they are clones that OVS's own output sends.  Cached datapath flows
+ * follow at their next revalidation, which this requests. */
 static void
 vtap_bridge_unixctl_native_send(struct unixctl_conn *conn, int argc,
                                 const char *argv[], void *aux OVS_UNUSED)
 {
-    if (argc > 1) {
-        if (!strcmp(argv[1], "on") || !strcmp(argv[1], "off")) {
-            vtap_send_set_enabled(!strcmp(argv[1], "on"));
+    bool on = vtap_send_enabled();
+
+    if (vtap_bridge_unixctl_on_off(conn, argc, argv, &on)) {
+        if (argc > 1) {
+            vtap_send_set_enabled(on);
             ofproto_vtap_revalidate_all();
-        } else {
-            unixctl_command_reply_error(conn, "expected \"on\" or \"off\"");
-            return;
         }
+        unixctl_command_reply(conn, on ? "on" : "off");
     }
-    unixctl_command_reply(conn, vtap_send_enabled() ? "on" : "off");
+}
+
+/* "vtap/copy-action [on|off]": turns the userspace datapath's tap copy
+ * action on or off, or says whether it is on.  Off, copies are made by a
+ * sample() as in the kernel datapath, which counts what taps select: for
+ * tests of that path.  Taps are configured again, for their status to say
+ * what their counters count. */
+static void
+vtap_bridge_unixctl_copy_action(struct unixctl_conn *conn, int argc,
+                                const char *argv[], void *aux OVS_UNUSED)
+{
+    bool on = ofproto_vtap_copy_action();
+
+    if (vtap_bridge_unixctl_on_off(conn, argc, argv, &on)) {
+        if (argc > 1) {
+            ofproto_vtap_set_copy_action(on);
+            ofproto_vtap_revalidate_all();
+            vtap_bridge_retry_at = time_msec();
+            poll_immediate_wake();
+        }
+        unixctl_command_reply(conn, on ? "on" : "off");
+    }
 }

@@ -21,12 +21,15 @@ noinst_HEADERS += \
 	vtap/capi/vtap_dpdk.h \
 	vtap/policy/flow_key.h
 
-# The tap() OpenFlow action's text form; the DPDK clone path's datapath
-# action, its executor, which needs the module's DPDK copy engine, and
-# the socket copy path that sends copies to kernel devices.
+# The tap() OpenFlow action's text form; the userspace datapath's tap copy
+# action and its executor, with its deliveries: the DPDK clone path, which
+# needs the module's DPDK copy engine, and the socket copy path that sends
+# copies to kernel devices.
 lib_libopenvswitch_la_SOURCES += \
 	lib/vtap-dpdk.c \
 	lib/vtap-dpdk.h \
+	lib/vtap-exec.c \
+	lib/vtap-exec.h \
 	lib/vtap-odp.c \
 	lib/vtap-odp.h \
 	lib/vtap-send.c \
@@ -67,6 +70,7 @@ TESTSUITE_AT += \
 	tests/vtap-vsctl.at \
 	tests/vtap-vswitchd.at \
 	tests/vtap-native.at \
+	tests/vtap-exact.at \
 	tests/vtap-ofp-actions.at
 
 SYSTEM_USERSPACE_TESTSUITE_AT += \
@@ -74,13 +78,35 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-vtap-ebpf.at \
 	tests/system-vtap-dpdk.at \
 	tests/system-vtap-fleet.at \
+	tests/system-vtap-exact.at \
 	tests/system-vtap-metrics.at
 
 # The fleet: the central database's schema, the agent of each host, the
 # CLI, and the helper through which the CLI checks matches with the same
 # parser as ovs-vsctl add-tap.
-pkgdata_DATA += vtap/fleet/vtap-fleet.ovsschema
-EXTRA_DIST += vtap/fleet/vtap-fleet.ovsschema
+pkgdata_DATA += utilities/vtap_fleet/vtap-fleet.ovsschema
+EXTRA_DIST += utilities/vtap_fleet/vtap-fleet.ovsschema
+
+# The agent's and the CLI's modules, the package vtap_fleet: installed
+# beside Open vSwitch's own "ovs" package, where the two entry scripts look
+# for both.
+vtapfleetdir = $(pkgdatadir)/python/vtap_fleet
+VTAP_FLEET_PYFILES = \
+	utilities/vtap_fleet/__init__.py \
+	utilities/vtap_fleet/agent.py \
+	utilities/vtap_fleet/cli.py \
+	utilities/vtap_fleet/connection.py \
+	utilities/vtap_fleet/desired.py \
+	utilities/vtap_fleet/edit.py \
+	utilities/vtap_fleet/local.py \
+	utilities/vtap_fleet/rules.py \
+	utilities/vtap_fleet/schema.py \
+	utilities/vtap_fleet/show.py \
+	utilities/vtap_fleet/sslstream.py \
+	utilities/vtap_fleet/status.py
+vtapfleet_DATA = $(VTAP_FLEET_PYFILES)
+EXTRA_DIST += $(VTAP_FLEET_PYFILES)
+FLAKE8_PYFILES += $(VTAP_FLEET_PYFILES)
 
 bin_PROGRAMS += utilities/ovs-vtap-match
 utilities_ovs_vtap_match_SOURCES = utilities/ovs-vtap-match.c
@@ -104,9 +130,11 @@ FLAKE8_PYFILES += \
 	utilities/ovs-vtap-exporter.in \
 	utilities/ovs-vtap-fleetctl.in
 
-# The Prometheus exporter's modules, beside the rest of the package data.
-vtapmetricsdir = $(pkgdatadir)/vtap_metrics
-vtapmetrics_DATA = \
+# The Prometheus exporter's modules, the package vtap_metrics: installed
+# beside vtap_fleet and Open vSwitch's own "ovs" package, where its entry
+# script looks for them, as the fleet's two do.
+vtapmetricsdir = $(pkgdatadir)/python/vtap_metrics
+VTAP_METRICS_PYFILES = \
 	utilities/vtap_metrics/__init__.py \
 	utilities/vtap_metrics/agent.py \
 	utilities/vtap_metrics/cli.py \
@@ -118,8 +146,9 @@ vtapmetrics_DATA = \
 	utilities/vtap_metrics/unixctl.py \
 	utilities/vtap_metrics/vswitchd.py \
 	utilities/vtap_metrics/webconfig.py
-EXTRA_DIST += $(vtapmetrics_DATA)
-FLAKE8_PYFILES += $(vtapmetrics_DATA)
+vtapmetrics_DATA = $(VTAP_METRICS_PYFILES)
+EXTRA_DIST += $(VTAP_METRICS_PYFILES)
+FLAKE8_PYFILES += $(VTAP_METRICS_PYFILES)
 
 man_MANS += \
 	utilities/ovs-vtap-agent.8 \

@@ -226,3 +226,15 @@ def main(argv, version):
     unixctl_server.close()
     idl.close()
     return 0
+
+
+def run(argv, version):
+    """main(), with an unexpected exception logged before it ends the
+    daemon."""
+    try:
+        return main(argv, version)
+    except SystemExit:
+        raise
+    except Exception:
+        vlog.exception("unexpected exception")
+        raise

@@ -23,6 +23,7 @@
  * builds with DPDK link it (vtap/libvtap-dpdk.a); this header itself needs
  * no DPDK header, so that code of every build can name the modes. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -41,21 +42,28 @@ enum vtap_dpdk_copy_mode {
 };
 #define VTAP_DPDK_N_COPY_MODES 3
 
-/* Returns the copy of 'pkt' that a tap sends to its monitor, or NULL if it
- * could not be allocated from 'pool' (or 'pkt' or 'pool' is NULL).
- *
- * 'mode' says what the caller allows: a zero copy only if nothing writes
- * the packet's data while the copy may live, a header copy if only its
- * first 'header_bytes' may be written.  'snaplen' (0: none) bounds the
- * copy's length, 'vlan_tci' (0: none) tags it.  A packet that 'mode'
- * cannot serve safely gets a full copy; '*mode_used' (if nonnull) says
- * which mode made the copy.  The original is never changed, and the copy
- * carries no TX offload request. */
+/* What a copy must be. */
+struct vtap_dpdk_copy_request {
+    /* What the caller allows: a zero copy only if nothing writes the
+     * packet's data while the copy may live, a header copy if only its
+     * first 'header_bytes' may be written. */
+    enum vtap_dpdk_copy_mode mode;
+    uint32_t header_bytes;
+    uint32_t snaplen;           /* The copy's length at most, 0: none. */
+    uint16_t vlan_tci;          /* A tag for the copy, 0: none. */
+    bool single_segment;        /* The copy must be one mbuf: its port
+                                 * sends no chains. */
+};
+
+/* Returns the copy of 'pkt' that a tap sends to its monitor, as 'req'
+ * asks, or NULL if it could not be allocated from 'pool' (or 'pkt',
+ * 'pool' or 'req' is NULL).  A packet that the mode cannot serve safely
+ * gets a full copy; '*mode_used' (if nonnull) says which mode made the
+ * copy.  The original is never changed, and the copy carries no TX
+ * offload request. */
 struct rte_mbuf *vtap_dpdk_make_copy(struct rte_mbuf *pkt,
                                      struct rte_mempool *pool,
-                                     enum vtap_dpdk_copy_mode mode,
-                                     uint32_t header_bytes, uint32_t snaplen,
-                                     uint16_t vlan_tci,
+                                     const struct vtap_dpdk_copy_request *req,
                                      enum vtap_dpdk_copy_mode *mode_used);
 
 #ifdef __cplusplus

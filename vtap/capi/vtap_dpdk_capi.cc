@@ -36,22 +36,22 @@ static_assert(static_cast<int>(CopyMode::kZeroCopy) == VTAP_DPDK_ZERO_COPY
 
 extern "C" struct rte_mbuf *
 vtap_dpdk_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
-                    enum vtap_dpdk_copy_mode mode, uint32_t header_bytes,
-                    uint32_t snaplen, uint16_t vlan_tci,
+                    const struct vtap_dpdk_copy_request *creq,
                     enum vtap_dpdk_copy_mode *mode_used)
 {
-    if (!pkt || !pool) {
+    if (!pkt || !pool || !creq) {
         return nullptr;
     }
 
     vtap::dpdk::CopyRequest req;
     /* A mode outside the enum is read as the safest one. */
-    req.mode = (mode == VTAP_DPDK_ZERO_COPY ? CopyMode::kZeroCopy
-                : mode == VTAP_DPDK_HEADER_COPY ? CopyMode::kHeaderCopy
+    req.mode = (creq->mode == VTAP_DPDK_ZERO_COPY ? CopyMode::kZeroCopy
+                : creq->mode == VTAP_DPDK_HEADER_COPY ? CopyMode::kHeaderCopy
                 : CopyMode::kFullCopy);
-    req.header_bytes = header_bytes;
-    req.snaplen = snaplen;
-    req.vlan_tci = vlan_tci;
+    req.header_bytes = creq->header_bytes;
+    req.snaplen = creq->snaplen;
+    req.vlan_tci = creq->vlan_tci;
+    req.single_segment = creq->single_segment;
 
     CopyMode used = req.mode;
     rte_mbuf *copy = vtap::dpdk::make_copy(pkt, pool, req, &used);

@@ -1,16 +1,21 @@
 # Copyright (c) 2026 The OVS-vTAP authors.
 # Licensed under the Apache License, Version 2.0.
 """The alert rules, the dashboard and the metrics reference name only
-metrics that the exporter writes (a rename must update them all)."""
+metrics that the exporter writes (a rename must update them all); the
+rules pass promtool's checks and their unit tests (ovs-vtap.rules.test.yml,
+promtool test rules), where Debian's prometheus package is installed."""
 
 import json
 import os
 import re
+import shutil
+import subprocess
 
+import pytest
 import yaml
 
 from vtap_metrics import cli, families as f
-from vtap_metrics.tests.conftest import TOP
+from conftest import TOP
 
 NAME_RE = re.compile(r'(?<![:\w])(ovs_vtap_[a-z0-9_]+)')
 
@@ -71,3 +76,17 @@ def test_reference_lists_every_metric():
     table = set(re.findall(r'^ *\* - ``(ovs_vtap_[a-z0-9_]+)``', text,
                            re.M))
     assert table == exported_names()
+
+
+@pytest.mark.parametrize('command', [
+    ['check', 'rules', 'ovs-vtap.rules.yml'],
+    ['test', 'rules', 'ovs-vtap.rules.test.yml']], ids=['check', 'test'])
+def test_promtool(command):
+    promtool = shutil.which('promtool')
+    if promtool is None:
+        pytest.skip('no promtool (Debian\'s prometheus package)')
+    r = subprocess.run([promtool] + command,
+                       cwd=os.path.join(TOP, 'monitoring'),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, timeout=120)
+    assert r.returncode == 0, r.stdout
