@@ -32,6 +32,7 @@ br0: 1 tap
 dpdk copy pool: 3 of 16383 mbufs in use
 """
 
+# As vtap_fleet.agent writes it (tests/fleet/test_agent.py).
 AGENT_STATUS = """\
 system-id: hv1
 local database: unix:/tmp/hv1/db.sock (connected)
@@ -39,6 +40,8 @@ fleet database: tcp:127.0.0.1:1,tcp:127.0.0.1:2 (not connected)
 fleet remote: tcp:127.0.0.1:1, inactivity probe 5000 ms, max backoff 8000 ms
 recomputes: 12
 local transactions: 3
+nb_cfg: 8
+applied nb_cfg: 7
 """
 
 
@@ -60,15 +63,19 @@ def test_parse_agent_status():
     assert (a.fleet_configured, a.fleet_connected, a.local_connected) == (
         1, 0, 1)
     assert (a.recomputes, a.local_transactions) == (12, 3)
-    assert a.nb_cfg is None and a.applied_nb_cfg is None
+    assert (a.nb_cfg, a.applied_nb_cfg) == (8, 7)
+    # Idle (no fleet database), or before the host's first report: no
+    # figure, or only the fleet's.
     idle = agent.parse_status(
         'system-id: None\nlocal database: unix:x (connected)\n'
         'fleet database: none (not configured)\nidle: no fleet database\n'
-        'recomputes: 0\nlocal transactions: 0\nnb_cfg: 7\n'
-        'applied nb_cfg: 5\n')
+        'recomputes: 0\nlocal transactions: 0\n')
     assert idle.system_id is None and idle.fleet_remote is None
     assert (idle.fleet_configured, idle.fleet_connected) == (0, 0)
-    assert (idle.nb_cfg, idle.applied_nb_cfg) == (7, 5)
+    assert idle.nb_cfg is None and idle.applied_nb_cfg is None
+    early = agent.parse_status(AGENT_STATUS.replace('applied nb_cfg: 7\n',
+                                                    ''))
+    assert (early.nb_cfg, early.applied_nb_cfg) == (8, None)
 
 
 def test_pin_dir_as_the_backend_names_it():

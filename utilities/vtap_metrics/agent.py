@@ -9,11 +9,12 @@ connection-status, one "key: value" line each:
     fleet remote: tcp:203.0.113.21:6644, inactivity probe 5000 ms, ...
     recomputes: 12
     local transactions: 3
+    nb_cfg: 8
+    applied nb_cfg: 8
 
-"nb_cfg" (the fleet's Fleet nb_cfg the agent has seen) and "applied
-nb_cfg" (the one this host has applied, its Chassis nb_cfg) are read too
-when the agent prints them: it does not yet, and the nb_cfg lag metric
-appears once it does."""
+"nb_cfg" is the fleet's policy generation (Fleet nb_cfg) the agent has
+seen, "applied nb_cfg" the one this host applied (its Chassis nb_cfg);
+each only once the agent has seen it."""
 
 import re
 
