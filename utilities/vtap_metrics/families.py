@@ -33,12 +33,13 @@ TAP_LABELS = ('bridge', 'tap', 'backend', 'fleet_tap')
 # key that ovs-vswitchd adds later is exported without a change here.
 # These are the keys known today, with what they count.
 STATISTICS_HELP = {
-    'tx_packets': 'Copies handed to the tap\'s output (Tap.statistics '
+    'tx_packets': 'Copies the tap\'s output took (Tap.statistics '
                   'tx_packets); the info metric\'s "counts" label says '
                   'whether a path counts them delivered or selected.',
-    'tx_bytes': 'Bytes of the copies in tx_packets (Tap.statistics '
+    'tx_bytes': 'Bytes of the copies in tx_packets, as sent (Tap.statistics '
                 'tx_bytes).',
-    'tx_errors': 'Copies that failed (Tap.statistics tx_errors).',
+    'tx_errors': 'Copies that failed: output device down, port gone, no '
+                 'mbuf (Tap.statistics tx_errors).',
     'tx_dropped': 'Copies held back by max_rate (Tap.statistics '
                   'tx_dropped).',
     'sampled_out': 'Selected packets that sampling left out '
@@ -62,10 +63,10 @@ BACKENDS = ('native', 'ebpf', 'dpdk', 'none')
 # The coverage counters of ovs-vswitchd that OVS-vTAP defines.  coverage/
 # show lists only those that were hit: these are exported as 0 until then.
 # Any other counter whose name starts with "vtap_" is exported as well.
-KNOWN_COVERAGE = ('vtap_send_copy', 'vtap_send_failed',
-                  'vtap_send_sampled_out', 'vtap_dpdk_zero_copy',
+KNOWN_COVERAGE = ('vtap_copy', 'vtap_copy_failed', 'vtap_send_copy',
+                  'vtap_send_failed', 'vtap_dpdk_zero_copy',
                   'vtap_dpdk_header_copy', 'vtap_dpdk_full_copy',
-                  'vtap_dpdk_copy_failed', 'vtap_dpdk_sampled_out')
+                  'vtap_dpdk_copy_failed')
 
 _NAME_RE = re.compile(r'[^a-zA-Z0-9_]')
 
@@ -170,8 +171,8 @@ def vswitchd_families(v):
         return families
     events = CounterMetricFamily(
         PREFIX + 'datapath_events_total', 'OVS-vTAP\'s coverage counters '
-        'of ovs-vswitchd (ovs-appctl coverage/show): copies sent, failed, '
-        'sampled out, by copy path.', labels=('event',))
+        'of ovs-vswitchd (ovs-appctl coverage/show): copies made and failed, '
+        'in all and by copy path.', labels=('event',))
     names = set(KNOWN_COVERAGE) | set(
         n for n in v.coverage if n.startswith('vtap_'))
     for name in sorted(names):
