@@ -24,9 +24,6 @@ class View(object):
     def snapshot(self):
         return self.taps
 
-    def smallest_bridge(self):
-        return 'br-small'
-
     def dpdk_initialized(self):
         return self.dpdk
 
@@ -50,8 +47,8 @@ TAP = f.TapRecord(bridge='br0', name='t', status={'backend': 'native'},
 def make(view, vswitchd_up=True, ebpf_error=False, agent=None):
     asked = {}
 
-    def read_vswitchd(rundir, pool_bridge, timeout):
-        asked['pool_bridge'] = pool_bridge
+    def read_vswitchd(rundir, pool, timeout):
+        asked['pool'] = pool
         return f.VswitchdFigures(up=vswitchd_up, coverage={}, pool=None,
                                  start_time=None), vswitchd_up
 
@@ -74,7 +71,7 @@ def test_everything_up():
     assert out['ovs_vtap_ovsdb_connected'] == {frozenset(): 1}
     assert len(out['ovs_vtap_tap_tx_packets_total']) == 1
     assert out['ovs_vtap_vswitchd_up'] == {frozenset(): 1}
-    assert asked['pool_bridge'] == 'br-small'
+    assert asked['pool'] is True
     assert 'ovs_vtap_agent_up' not in out
     assert set(dict(k)['source'] for k in
                out['ovs_vtap_exporter_collect_seconds']) == {
@@ -84,7 +81,7 @@ def test_everything_up():
 def test_no_dpdk_no_pool_query():
     coll, asked = make(View(taps=[TAP]))
     scrape(coll)
-    assert asked['pool_bridge'] is None
+    assert asked['pool'] is False
 
 
 def test_database_down_leaves_taps_out_and_counts():

@@ -98,7 +98,6 @@ def test_records():
     assert got['b'].offload == 'auto'
     assert got['b'].output == ''
     assert got['b'].enabled is False
-    assert view.smallest_bridge() == 'br0'
 
 
 def test_only_changed_rows_are_read_again():
@@ -134,7 +133,6 @@ def test_taps_move_and_go():
     idl.update(br, taps=[a])
     got = by_name(view.snapshot())
     assert got['b'].bridge == 'br1' and got['c'].bridge == 'br1'
-    assert view.smallest_bridge() == 'br0'
     idl.update(br1, taps=[c])
     idl.delete(b)
     assert sorted(by_name(view.snapshot())) == ['a', 'c']

@@ -32,6 +32,8 @@ br0: 1 tap
 dpdk copy pool: 3 of 16383 mbufs in use
 """
 
+DPDK_POOL = 'dpdk copy pool: 3 of 16383 mbufs in use\n'
+
 # As vtap_fleet.agent writes it (tests/fleet/test_agent.py).
 AGENT_STATUS = """\
 system-id: hv1
@@ -52,7 +54,9 @@ def test_parse_coverage():
 
 
 def test_parse_pool():
+    assert vswitchd.parse_pool(DPDK_POOL) == (3, 16383)
     assert vswitchd.parse_pool(VTAP_SHOW) == (3, 16383)
+    assert vswitchd.parse_pool('dpdk copy pool: none\n') is None
     assert vswitchd.parse_pool('br0: 0 taps\n') is None
 
 
@@ -185,13 +189,15 @@ def test_vswitchd_read(rundir):
     fig, ok = vswitchd.read(rundir)
     assert not ok and not fig.up
     d = start(rundir, 'ovs-vswitchd', {'coverage/show': COVERAGE,
-                                       'vtap/show': VTAP_SHOW})
+                                       'vtap/dpdk-pool': DPDK_POOL})
     try:
-        fig, ok = vswitchd.read(rundir, pool_bridge='br0')
+        fig, ok = vswitchd.read(rundir, pool=True)
         assert ok and fig.up
         assert fig.coverage['vtap_send_copy'] == 20
         assert fig.pool == (3, 16383)
         assert fig.start_time is not None
+        fig, ok = vswitchd.read(rundir)     # No DPDK: not asked.
+        assert ok and fig.pool is None
     finally:
         d.close()
 

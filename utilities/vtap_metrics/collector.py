@@ -62,15 +62,14 @@ class Collector(object):
                 if not s.view.connected():
                     return (False, [], None), False
                 taps = s.view.snapshot()
-                pool_bridge = (s.view.smallest_bridge()
-                               if s.view.dpdk_initialized() else None)
-            return (True, taps, pool_bridge), True
+                dpdk = s.view.dpdk_initialized()
+            return (True, taps, dpdk), True
 
-        connected, taps, pool_bridge = timed('ovsdb', read_ovsdb)
+        connected, taps, dpdk = timed('ovsdb', read_ovsdb)
         if connected:
             out += families.tap_families(taps)
         v = timed('vswitchd', lambda: s.read_vswitchd(
-            s.rundir, pool_bridge, s.timeout))
+            s.rundir, dpdk, s.timeout))
         out += families.vswitchd_families(v or families.VswitchdFigures(
             up=False, coverage={}, pool=None, start_time=None))
         e = timed('ebpf', lambda: (s.read_ebpf(s.rundir), True))

@@ -88,13 +88,6 @@ class TapView(object):
             return row.dpdk_initialized is True
         return False
 
-    def smallest_bridge(self):
-        """The name of the bridge with the fewest taps (after snapshot()),
-        or None if there is no bridge."""
-        best = min(self._bridges.values(), key=lambda b: (len(b[2]), b[1]),
-                   default=None)
-        return best[1] if best else None
-
     def _tap_bridges(self):
         """Tap uuid -> bridge name, from each bridge's 'taps'."""
         rows = self.idl.tables['Bridge'].rows

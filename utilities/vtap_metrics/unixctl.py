@@ -14,7 +14,7 @@ import time
 
 import ovs.dirs
 
-# The most a reply may hold: vtap/show of 10,000 taps is a few MB.
+# The most a reply may hold (coverage/show is a few kB).
 MAX_REPLY = 64 << 20
 
 

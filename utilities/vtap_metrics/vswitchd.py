@@ -2,7 +2,7 @@
 # Licensed under the Apache License, Version 2.0.
 """The figures of ovs-vswitchd that the Tap rows lack, from its unixctl:
 OVS-vTAP's coverage counters (coverage/show) and the DPDK copy pool's use
-(the last line of vtap/show), and its start time (/proc)."""
+(vtap/dpdk-pool), and its start time (/proc)."""
 
 import os
 import re
@@ -27,7 +27,8 @@ def parse_coverage(text):
 
 
 def parse_pool(text):
-    """(in use, size) from vtap/show's output, or None."""
+    """(in use, size) from vtap/dpdk-pool's output (or vtap/show's last
+    line), or None where there is no pool."""
     m = _POOL_RE.search(text)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
@@ -49,21 +50,18 @@ def process_start_time(pid, proc='/proc'):
     return btime + int(fields[19]) / os.sysconf('SC_CLK_TCK')
 
 
-def read(rundir=None, pool_bridge=None, timeout=5.0):
-    """VswitchdFigures of the running ovs-vswitchd.  'pool_bridge': the
-    bridge whose vtap/show to read the pool line from (the pool is global
-    and printed after any bridge's taps, so the bridge with the fewest
-    taps is the cheapest to ask), or None to skip the pool (no DPDK)."""
+def read(rundir=None, pool=False, timeout=5.0):
+    """VswitchdFigures of the running ovs-vswitchd; with 'pool' (DPDK is
+    initialized), the use of the DPDK copy pool too."""
     pid = unixctl.read_pid('ovs-vswitchd', rundir)
     start = process_start_time(pid) if pid else None
     try:
         path = unixctl.target_socket('ovs-vswitchd', rundir)
         coverage = parse_coverage(unixctl.call(path, 'coverage/show',
                                                timeout=timeout))
-        pool = None
-        if pool_bridge is not None:
-            pool = parse_pool(unixctl.call(path, 'vtap/show', [pool_bridge],
-                                           timeout=timeout))
+        pool = (parse_pool(unixctl.call(path, 'vtap/dpdk-pool',
+                                        timeout=timeout))
+                if pool else None)
     except unixctl.UnixctlError:
         return VswitchdFigures(up=False, coverage={}, pool=None,
                                start_time=start), False
