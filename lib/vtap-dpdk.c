@@ -33,7 +33,7 @@
 #include "unaligned.h"
 #include "util.h"
 #include "vtap-odp.h"
-#include "vtap/capi/vtap_dpdk.h"
+#include "vtap/capi/vtap_mbuf.h"
 
 #ifdef DPDK_NETDEV
 #include <rte_config.h>
@@ -63,7 +63,7 @@ vtap_dpdk_unixctl_force_mode(struct unixctl_conn *conn, int argc OVS_UNUSED,
 {
     int mode = -1;
 
-    for (int m = 0; m < VTAP_DPDK_N_COPY_MODES; m++) {
+    for (int m = 0; m < VTAP_MBUF_N_COPY_MODES; m++) {
         if (!strcmp(argv[1], vtap_odp_mode_to_string(m))) {
             mode = m;
         }
@@ -96,12 +96,16 @@ vtap_dpdk_register_commands(void)
 }
 
 bool
+vtap_dpdk_type_is_dpdk(const char *type)
+{
+    return (type && (!strcmp(type, "dpdk") || !strcmp(type, "dpdkvhostuser")
+                     || !strcmp(type, "dpdkvhostuserclient")));
+}
+
+bool
 vtap_dpdk_netdev_is_dpdk(const struct netdev *netdev)
 {
-    const char *type = netdev ? netdev_get_type(netdev) : "";
-
-    return (!strcmp(type, "dpdk") || !strcmp(type, "dpdkvhostuser")
-            || !strcmp(type, "dpdkvhostuserclient"));
+    return netdev && vtap_dpdk_type_is_dpdk(netdev_get_type(netdev));
 }
 
 #ifdef DPDK_NETDEV
@@ -247,7 +251,7 @@ struct dp_packet *
 vtap_dpdk_copy(const struct ovs_action_vtap_copy *vc,
                const struct dp_packet *packet, uint32_t len, int *mode_used)
 {
-    enum vtap_dpdk_copy_mode mode, used;
+    enum vtap_mbuf_copy_mode mode, used;
     struct rte_mbuf *m;
     int forced;
 
@@ -255,25 +259,25 @@ vtap_dpdk_copy(const struct ovs_action_vtap_copy *vc,
     mode = forced >= 0 ? forced : vc->mode;
     if (packet->source != DPBUF_DPDK) {
         /* A packet that is not an mbuf cannot be shared. */
-        mode = VTAP_DPDK_FULL_COPY;
+        mode = VTAP_MBUF_FULL_COPY;
     }
-    struct vtap_dpdk_copy_request req = {
+    struct vtap_mbuf_copy_request req = {
         .mode = mode,
         .header_bytes = vtap_dpdk_header_bytes(packet),
         .snaplen = len,
         .vlan_tci = vc->vlan_tci,
         .single_segment = vc->flags & VTAP_ODP_F_SINGLE_SEG,
     };
-    m = vtap_dpdk_make_copy(CONST_CAST(struct rte_mbuf *, &packet->mbuf),
+    m = vtap_mbuf_make_copy(CONST_CAST(struct rte_mbuf *, &packet->mbuf),
                             vtap_dpdk_pool, &req, &used);
     if (!m) {
         COVERAGE_INC(vtap_dpdk_copy_failed);
         return NULL;
     }
     switch (used) {
-    case VTAP_DPDK_ZERO_COPY: COVERAGE_INC(vtap_dpdk_zero_copy); break;
-    case VTAP_DPDK_HEADER_COPY: COVERAGE_INC(vtap_dpdk_header_copy); break;
-    case VTAP_DPDK_FULL_COPY: COVERAGE_INC(vtap_dpdk_full_copy); break;
+    case VTAP_MBUF_ZERO_COPY: COVERAGE_INC(vtap_dpdk_zero_copy); break;
+    case VTAP_MBUF_HEADER_COPY: COVERAGE_INC(vtap_dpdk_header_copy); break;
+    case VTAP_MBUF_FULL_COPY: COVERAGE_INC(vtap_dpdk_full_copy); break;
     }
     *mode_used = used;
 

@@ -41,8 +41,10 @@ struct ovs_action_vtap_copy;
  * first time it can. */
 const char *vtap_dpdk_unavailable(void);
 
-/* Returns true if 'netdev' is a DPDK port (type dpdk, dpdkvhostuser or
- * dpdkvhostuserclient), to which copies of the clone path may go. */
+/* Returns true if Interface type 'type' (or 'netdev''s type) is a DPDK
+ * port's: dpdk, dpdkvhostuser or dpdkvhostuserclient, to which copies of
+ * the clone path may go.  The one list of them. */
+bool vtap_dpdk_type_is_dpdk(const char *type);
 bool vtap_dpdk_netdev_is_dpdk(const struct netdev *);
 
 /* Returns true if DPDK port 'netdev' sends only single-segment mbufs: an

@@ -33,11 +33,11 @@
 #include "openvswitch/util.h"
 #include "unaligned.h"
 #include "util.h"
-#include "vtap/capi/vtap_dpdk.h"
+#include "vtap/capi/vtap_mbuf.h"
 
-BUILD_ASSERT_DECL(VTAP_ODP_ZERO_COPY == (int) VTAP_DPDK_ZERO_COPY);
-BUILD_ASSERT_DECL(VTAP_ODP_HEADER_COPY == (int) VTAP_DPDK_HEADER_COPY);
-BUILD_ASSERT_DECL(VTAP_ODP_FULL_COPY == (int) VTAP_DPDK_FULL_COPY);
+BUILD_ASSERT_DECL(VTAP_ODP_ZERO_COPY == (int) VTAP_MBUF_ZERO_COPY);
+BUILD_ASSERT_DECL(VTAP_ODP_HEADER_COPY == (int) VTAP_MBUF_HEADER_COPY);
+BUILD_ASSERT_DECL(VTAP_ODP_FULL_COPY == (int) VTAP_MBUF_FULL_COPY);
 
 static bool
 is_dpdk_mode(int mode)

@@ -56,7 +56,7 @@ struct nlattr;
 struct ofpbuf;
 
 /* How a copy is delivered.  The first three are also the DPDK copy
- * engine's modes (vtap/capi/vtap_dpdk.h), from the cheapest to the
+ * engine's modes (vtap/capi/vtap_mbuf.h), from the cheapest to the
  * safest. */
 enum vtap_odp_mode {
     VTAP_ODP_ZERO_COPY,         /* DPDK: shares all the data. */

@@ -36,7 +36,6 @@
 #include "ovs-thread.h"
 #include "packets.h"
 #include "socket-util.h"
-#include "userspace-tso.h"
 #include "util.h"
 #include "vtap-odp.h"
 
@@ -63,14 +62,13 @@ vtap_send_enabled(void)
 }
 
 bool
-vtap_send_supported(const struct netdev *netdev)
+vtap_send_netdev_supported(const struct netdev *netdev)
 {
 #ifdef __linux__
     /* netdev-linux's "system" class is the one that sends with an
      * AF_PACKET socket; its "tap" and "internal" classes write to a tap
      * device's file descriptor instead. */
-    return (netdev && !strcmp(netdev_get_type(netdev), "system")
-            && !userspace_tso_enabled() && vtap_send_enabled());
+    return netdev && !strcmp(netdev_get_type(netdev), "system");
 #else
     return false;
 #endif
@@ -211,7 +209,7 @@ vtap_send_copies(const struct ovs_action_vtap_copy *vc OVS_UNUSED,
                  const uint32_t lens[] OVS_UNUSED, size_t n OVS_UNUSED,
                  uint64_t *bytes OVS_UNUSED)
 {
-    /* vtap_send_supported() is false: translation emits no such action. */
+    /* vtap_send_netdev_supported() is false: no copy takes this path. */
     return 0;
 }
 #endif /* !__linux__ */

@@ -45,7 +45,6 @@
 #include "timeval.h"
 #include "unaligned.h"
 #include "util.h"
-#include "userspace-tso.h"
 #include "vtap-dpdk.h"
 #include "vtap-exec.h"
 #include "vtap-odp.h"
@@ -61,7 +60,7 @@ struct vtap_dpif_stats {
 
 /* One tap of a configuration. */
 struct vtap_dpif_tap {
-    struct vtap_copy copy;      /* Points into 'name' and 'ofpacts'. */
+    struct vtap_xlate_copy copy;      /* Points into 'name' and 'ofpacts'. */
     char *name;
     char *key;                  /* See vtap_dpif_tap_key(). */
     struct ofpbuf ofpacts;
@@ -407,7 +406,7 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             VLOG_WARN_RL(&rl, "tap %s: %s; it makes no copies", info->name,
                          meter_error);
         }
-        t->copy = (struct vtap_copy) {
+        t->copy = (struct vtap_xlate_copy) {
             .tap_id = info->id,
             .enabled = info->enabled,
             .tap_name = t->name,
@@ -424,7 +423,7 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             .stats = (old_tap
                       ? vtap_dpif_stats_ref(old_tap->copy.stats)
                       : vtap_dpif_stats_create()),
-            .dpdk = info->dpdk_clone,
+            .path = info->copy_path,
             .owner = info->owner,
             .output_port = u16_to_ofp(info->output_ports[0]),
             /* As the sample() path's truncation leaves room for the tag
@@ -517,16 +516,6 @@ ofproto_vtap_synced(void)
         synced = vtap_dpif_sync_run(vd) && synced;
     }
     return synced;
-}
-
-void
-ofproto_vtap_revalidate_all(void)
-{
-    struct vtap_dpif *vd;
-
-    CMAP_FOR_EACH (vd, node, &vtap_dpifs) {
-        udpif_revalidate(vtap_dpif_udpif(vd));
-    }
 }
 
 void
@@ -678,20 +667,13 @@ ofproto_vtap_copy_action(void)
     return on;
 }
 
-/* Returns true if the datapath of 'ofproto' has the tap copy action, and
- * translation uses it. */
-static bool
-vtap_dpif_has_copy_action(const struct ofproto_dpif *ofproto)
-{
-    return dpif_is_netdev(ofproto->backer->dpif) && ofproto_vtap_copy_action();
-}
-
 bool
-ofproto_vtap_counts_delivered(const struct ofproto *ofproto_)
+ofproto_vtap_has_copy_action(const struct ofproto *ofproto_)
 {
     const struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
 
-    return ofproto && vtap_dpif_has_copy_action(ofproto);
+    return (ofproto && dpif_is_netdev(ofproto->backer->dpif)
+            && ofproto_vtap_copy_action());
 }
 
 bool
@@ -709,7 +691,8 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
     }
 
     memset(stats, 0, sizeof *stats);
-    if (vtap_dpif_has_copy_action(ofproto)) {
+    if (tap->copy.path != VTAP_PATH_SAMPLE
+        && dpif_is_netdev(ofproto->backer->dpif)) {
         stats->delivered = vtap_exec_get_stats(tap->copy.owner,
                                                &stats->exec);
         return true;
@@ -815,7 +798,7 @@ vtap_dpif_unwildcard(const struct vtap_flow_key *mask,
  * packet: its owner, unique in the process (tap ids are per bridge, and a
  * packet may cross bridges through patch ports). */
 static uint64_t
-vtap_xlate_copy_key(const struct vtap_copy *copy)
+vtap_xlate_copy_key(const struct vtap_xlate_copy *copy)
 {
     return copy->owner ? copy->owner : (UINT64_C(1) << 63) | copy->tap_id;
 }
@@ -823,7 +806,7 @@ vtap_xlate_copy_key(const struct vtap_copy *copy)
 /* Remembers that 'copy''s tap copies the packet being translated.  Returns
  * false if it already did. */
 static bool
-vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_copy *copy)
+vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_xlate_copy *copy)
 {
     uint64_t key = vtap_xlate_copy_key(copy);
 
@@ -901,7 +884,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
                   struct vtap_xlate *state, ofp_port_t port,
                   enum vtap_direction dir, const struct flow *flow,
                   struct flow_wildcards *wc,
-                  const struct vtap_copy *copies[], size_t max_copies)
+                  const struct vtap_xlate_copy *copies[], size_t max_copies)
 {
     const struct vtap_dpif_config *cfg = vtap_dpif_config_get(ofproto);
     uint32_t ids[VTAP_XLATE_MAX_COPIES];
@@ -940,7 +923,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
     return n_copies;
 }
 
-const struct vtap_copy *
+const struct vtap_xlate_copy *
 vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
                       struct vtap_xlate *state, uint32_t tap_id,
                       const char **why_not, struct vtap_dpif_stats **misses)
@@ -973,31 +956,33 @@ vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
 }
 
 enum vtap_copy_path
-vtap_xlate_copy_path(const struct vtap_copy *copy, bool copy_action,
+vtap_xlate_copy_path(const struct vtap_xlate_copy *copy, bool copy_action,
                      const struct vtap_copy_output *out)
 {
-    if (!copy_action || !ofproto_vtap_copy_action()) {
-        return VTAP_COPY_SAMPLE;
+    if (!copy_action || copy->path == VTAP_PATH_SAMPLE) {
+        return VTAP_PATH_SAMPLE;
     }
     /* The socket and DPDK paths make the copy themselves, for a port of
-     * the datapath, from an Ethernet frame (they tag it after its MACs).
-     * With userspace TSO, a packet may be a TCP segment bigger than the
-     * MTU, with checksums left to the port: only OVS's own output, which
-     * keeps its offload requests, sends it right. */
-    if (out->netdev && out->local && out->ethernet
-        && !userspace_tso_enabled()) {
-        if (copy->dpdk && vtap_dpdk_netdev_is_dpdk(out->netdev)) {
-            return VTAP_COPY_DPDK;
-        }
-        if (vtap_send_supported(out->netdev)) {
-            return VTAP_COPY_SEND;
-        }
+     * the datapath, from an Ethernet frame (they tag it after its MACs). */
+    bool made_here = out->netdev && out->local && out->ethernet;
+    switch (copy->path) {
+    case VTAP_PATH_DPDK:
+        return (made_here && vtap_dpdk_netdev_is_dpdk(out->netdev)
+                ? VTAP_PATH_DPDK : VTAP_PATH_CLONE);
+    case VTAP_PATH_SEND:
+        return (made_here && vtap_send_netdev_supported(out->netdev)
+                ? VTAP_PATH_SEND : VTAP_PATH_CLONE);
+    case VTAP_PATH_NONE:
+    case VTAP_PATH_EBPF:
+    case VTAP_PATH_SAMPLE:
+    case VTAP_PATH_CLONE:
+    default:
+        return VTAP_PATH_CLONE;
     }
-    return VTAP_COPY_CLONE;
 }
 
 void
-vtap_xlate_copy_action(const struct vtap_copy *copy, odp_port_t port,
+vtap_xlate_copy_action(const struct vtap_xlate_copy *copy, odp_port_t port,
                        const struct netdev *netdev,
                        struct ovs_action_vtap_copy *vc)
 {

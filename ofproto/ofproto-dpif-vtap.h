@@ -57,11 +57,6 @@ struct vtap_dpif_stats;
  * 'classifier', if 'ofproto' is not an ofproto-dpif bridge. */
 void ofproto_vtap_set(struct ofproto *, struct vtap_classifier *classifier);
 
-/* Makes the revalidators translate every cached datapath flow of every
- * bridge with taps again, for a change that is not in the taps themselves
- * (vtap/native-send). */
-void ofproto_vtap_revalidate_all(void);
-
 /* Returns true if every change made by ofproto_vtap_set() so far has reached
  * every flow that the datapaths had cached when it was made: a packet of such
  * a flow that the datapath receives from now on follows the change.  Until
@@ -109,21 +104,21 @@ bool ofproto_vtap_get_stats(const struct ofproto *, uint32_t id,
                             struct ofproto_vtap_stats *stats);
 
 /* Turns the tap copy action of the userspace datapath on (the default) or
- * off for the translations that follow; off, a sample() makes the copies,
- * as in the kernel datapath, so that tests can run that path here.  Cached
- * datapath flows follow at their next revalidation. */
+ * off; off, a sample() makes the copies, as in the kernel datapath, so
+ * that tests can run that path here.  The taps' plan reads it (taps must
+ * be configured again). */
 void ofproto_vtap_set_copy_action(bool enabled);
 bool ofproto_vtap_copy_action(void);
 
-/* Returns true if the native copies of 'ofproto' count what reached the
- * monitor's port (a copy action makes them), false if they count what the
- * taps selected (a sample() makes them). */
-bool ofproto_vtap_counts_delivered(const struct ofproto *);
+/* Returns true if the datapath of 'ofproto' has the tap copy action (it is
+ * the userspace datapath) and it is on. */
+bool ofproto_vtap_has_copy_action(const struct ofproto *);
+
 
 /* Translation side. */
 
 /* One copy to make: everything xlate needs, prepared at configuration. */
-struct vtap_copy {
+struct vtap_xlate_copy {
     uint32_t tap_id;
     const char *tap_name;
     bool enabled;               /* Disabled taps only count tap() misses. */
@@ -136,23 +131,13 @@ struct vtap_copy {
     size_t ofpacts_len;
     struct vtap_dpif_stats *stats;  /* What a sample() path selected. */
 
-    bool dpdk;                  /* Planned for the DPDK clone path. */
+    enum vtap_copy_path path;   /* How the plan says the datapath makes the
+                                 * copies (never VTAP_PATH_EBPF or
+                                 * VTAP_PATH_NONE). */
     ofp_port_t output_port;
     uint32_t snaplen;           /* 0: whole packet.  With a tag, at least a
                                  * tagged Ethernet header. */
     uint16_t vlan_tci;          /* 0: untagged. */
-};
-
-/* How translation makes a copy.  One place decides: see
- * vtap_xlate_copy_path(). */
-enum vtap_copy_path {
-    VTAP_COPY_SAMPLE,           /* A datapath sample() with the nested
-                                 * actions: the kernel datapath. */
-    VTAP_COPY_SEND,             /* The userspace datapath's copy action:
-                                 * the socket copy path, */
-    VTAP_COPY_DPDK,             /* the DPDK clone path, */
-    VTAP_COPY_CLONE,            /* or a clone that runs the nested
-                                 * actions. */
 };
 
 /* Where a copy goes, as translation found it. */
@@ -164,9 +149,13 @@ struct vtap_copy_output {
     bool ethernet;              /* The packet is an Ethernet frame. */
 };
 
-/* Returns the path that makes 'copy' to 'out' in a datapath whose copy
- * actions exist ('copy_action': the userspace datapath) or not. */
-enum vtap_copy_path vtap_xlate_copy_path(const struct vtap_copy *copy,
+/* Returns the path that makes 'copy' to 'out': the one the offload plan
+ * chose for its tap (vtap_plan_path()), unless this packet cannot take it:
+ * the socket and DPDK paths copy an Ethernet frame to a port of the
+ * datapath itself (for a bond, the member the bond picks), of their kind;
+ * a copy that cannot take them is a clone, and one without a datapath copy
+ * action (not the userspace datapath) a sample(). */
+enum vtap_copy_path vtap_xlate_copy_path(const struct vtap_xlate_copy *copy,
                                          bool copy_action,
                                          const struct vtap_copy_output *out);
 
@@ -174,7 +163,7 @@ enum vtap_copy_path vtap_xlate_copy_path(const struct vtap_copy *copy,
  * datapath port 'port' (ODPP_NONE if only nested actions know it), whose
  * netdev is 'netdev' (or NULL). */
 struct ovs_action_vtap_copy;
-void vtap_xlate_copy_action(const struct vtap_copy *copy, odp_port_t port,
+void vtap_xlate_copy_action(const struct vtap_xlate_copy *copy, odp_port_t port,
                             const struct netdev *netdev,
                             struct ovs_action_vtap_copy *vc);
 
@@ -233,14 +222,14 @@ void vtap_frozen_destroy(struct vtap_frozen *);
 size_t vtap_xlate_lookup(const struct ofproto_dpif *, struct vtap_xlate *,
                          ofp_port_t port, enum vtap_direction dir,
                          const struct flow *flow, struct flow_wildcards *wc,
-                         const struct vtap_copy *copies[],
+                         const struct vtap_xlate_copy *copies[],
                          size_t max_copies);
 
 /* For a tap(id=N) action with N = 'tap_id': returns the copy to make, or
  * NULL with the reason in '*why_not'.  Sets '*misses' to the counter to add
  * the packet to when the miss counts (tap N missing or disabled), else to
  * NULL. */
-const struct vtap_copy *vtap_xlate_tap_action(const struct ofproto_dpif *,
+const struct vtap_xlate_copy *vtap_xlate_tap_action(const struct ofproto_dpif *,
                                               struct vtap_xlate *,
                                               uint32_t tap_id,
                                               const char **why_not,

@@ -18,8 +18,9 @@
 
 noinst_HEADERS += \
 	vtap/capi/vtap.h \
-	vtap/capi/vtap_dpdk.h \
-	vtap/policy/flow_key.h
+	vtap/capi/vtap_mbuf.h \
+	vtap/policy/flow_key.h \
+	vtap/policy/types.h
 
 # The tap() OpenFlow action's text form; the userspace datapath's tap copy
 # action and its executor, with its deliveries: the DPDK clone path, which
@@ -48,7 +49,10 @@ ofproto_libofproto_la_LIBADD += $(VTAP_LIBS)
 
 vswitchd_ovs_vswitchd_SOURCES += \
 	vswitchd/vtap-bridge.c \
-	vswitchd/vtap-bridge.h
+	vswitchd/vtap-bridge.h \
+	vswitchd/vtap-bridge-private.h \
+	vswitchd/vtap-stats.c \
+	vswitchd/vtap-unixctl.c
 vswitchd_ovs_vswitchd_LDADD += $(VTAP_LIBS)
 EXTRA_vswitchd_ovs_vswitchd_DEPENDENCIES = $(VTAP_LIB)
 MAN_FRAGMENTS += vswitchd/vtap-unixctl.man

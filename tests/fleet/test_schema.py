@@ -41,3 +41,27 @@ def test_copied_columns_are_the_same_in_a_hosts_tap():
                 == FLEET.tables["Fleet_Tap"].columns[column].type.to_json())
     for column in schema.LOCAL_TAP_COLUMNS:
         assert column in tap
+
+
+def _c_delivery_settings():
+    """The names in vtap/policy/types.h's VTAP_DELIVERY_SETTINGS list."""
+    import re
+    path = os.path.join(os.path.dirname(fakes.FLEET_SCHEMA), os.pardir,
+                        os.pardir, "vtap", "policy", "types.h")
+    text = open(path).read()
+    block = text[text.index("#define VTAP_DELIVERY_SETTINGS(X)"):]
+    block = block[:block.index("\n\n")]
+    return re.findall(r"X\((\w+)\)", block)
+
+
+def test_c_delivery_settings_are_integer_columns_of_both_schemas():
+    # vswitchd loads a host's Tap row's integer settings from that list:
+    # each is an optional integer column of the fleet's taps, copied as it
+    # is into the host's.
+    names = _c_delivery_settings()
+    assert names == ["output_vlan", "snaplen", "sampling", "max_rate"]
+    for name in names:
+        column = FLEET.tables["Fleet_Tap"].columns[name]
+        assert column.type.key.type.to_string() == "integer"
+        assert column.type.n_min == 0 and column.type.n_max == 1
+        assert name in schema.COPIED_COLUMNS

@@ -15,9 +15,9 @@
  */
 
 
-/* The C ABI of the DPDK copy engine: vtap/capi/vtap_dpdk.h. */
+/* The C ABI of the DPDK copy engine: vtap/capi/vtap_mbuf.h. */
 
-#include "vtap/capi/vtap_dpdk.h"
+#include "vtap/capi/vtap_mbuf.h"
 
 #include "vtap/backends/dpdk/dpdk_copy.h"
 
@@ -26,18 +26,18 @@ namespace {
 using vtap::dpdk::CopyMode;
 
 /* The C and C++ enums list the modes in the same order. */
-static_assert(static_cast<int>(CopyMode::kZeroCopy) == VTAP_DPDK_ZERO_COPY
+static_assert(static_cast<int>(CopyMode::kZeroCopy) == VTAP_MBUF_ZERO_COPY
               && static_cast<int>(CopyMode::kHeaderCopy)
-                 == VTAP_DPDK_HEADER_COPY
-              && static_cast<int>(CopyMode::kFullCopy) == VTAP_DPDK_FULL_COPY,
+                 == VTAP_MBUF_HEADER_COPY
+              && static_cast<int>(CopyMode::kFullCopy) == VTAP_MBUF_FULL_COPY,
               "copy modes differ between the C ABI and the engine");
 
 }  // namespace
 
 extern "C" struct rte_mbuf *
-vtap_dpdk_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
-                    const struct vtap_dpdk_copy_request *creq,
-                    enum vtap_dpdk_copy_mode *mode_used)
+vtap_mbuf_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
+                    const struct vtap_mbuf_copy_request *creq,
+                    enum vtap_mbuf_copy_mode *mode_used)
 {
     if (!pkt || !pool || !creq) {
         return nullptr;
@@ -45,8 +45,8 @@ vtap_dpdk_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
 
     vtap::dpdk::CopyRequest req;
     /* A mode outside the enum is read as the safest one. */
-    req.mode = (creq->mode == VTAP_DPDK_ZERO_COPY ? CopyMode::kZeroCopy
-                : creq->mode == VTAP_DPDK_HEADER_COPY ? CopyMode::kHeaderCopy
+    req.mode = (creq->mode == VTAP_MBUF_ZERO_COPY ? CopyMode::kZeroCopy
+                : creq->mode == VTAP_MBUF_HEADER_COPY ? CopyMode::kHeaderCopy
                 : CopyMode::kFullCopy);
     req.header_bytes = creq->header_bytes;
     req.snaplen = creq->snaplen;
@@ -56,7 +56,7 @@ vtap_dpdk_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
     CopyMode used = req.mode;
     rte_mbuf *copy = vtap::dpdk::make_copy(pkt, pool, req, &used);
     if (copy && mode_used) {
-        *mode_used = static_cast<enum vtap_dpdk_copy_mode>(used);
+        *mode_used = static_cast<enum vtap_mbuf_copy_mode>(used);
     }
     return copy;
 }

@@ -15,8 +15,8 @@
  */
 
 
-#ifndef VTAP_CAPI_VTAP_DPDK_H
-#define VTAP_CAPI_VTAP_DPDK_H 1
+#ifndef VTAP_CAPI_VTAP_MBUF_H
+#define VTAP_CAPI_VTAP_MBUF_H 1
 
 /* C ABI of the DPDK backend's copy engine (vtap/backends/dpdk/dpdk_copy),
  * for the userspace datapath's tap copy action (lib/vtap-dpdk.c).  Only
@@ -35,19 +35,19 @@ struct rte_mempool;
 
 /* How a copy shares the original's data.  Ordered from the cheapest to the
  * safest: when in doubt, a larger mode is always correct. */
-enum vtap_dpdk_copy_mode {
-    VTAP_DPDK_ZERO_COPY,        /* An indirect mbuf: shares all the data. */
-    VTAP_DPDK_HEADER_COPY,      /* The headers copied, the rest shared. */
-    VTAP_DPDK_FULL_COPY,        /* All the data copied. */
+enum vtap_mbuf_copy_mode {
+    VTAP_MBUF_ZERO_COPY,        /* An indirect mbuf: shares all the data. */
+    VTAP_MBUF_HEADER_COPY,      /* The headers copied, the rest shared. */
+    VTAP_MBUF_FULL_COPY,        /* All the data copied. */
 };
-#define VTAP_DPDK_N_COPY_MODES 3
+#define VTAP_MBUF_N_COPY_MODES 3
 
 /* What a copy must be. */
-struct vtap_dpdk_copy_request {
+struct vtap_mbuf_copy_request {
     /* What the caller allows: a zero copy only if nothing writes the
      * packet's data while the copy may live, a header copy if only its
      * first 'header_bytes' may be written. */
-    enum vtap_dpdk_copy_mode mode;
+    enum vtap_mbuf_copy_mode mode;
     uint32_t header_bytes;
     uint32_t snaplen;           /* The copy's length at most, 0: none. */
     uint16_t vlan_tci;          /* A tag for the copy, 0: none. */
@@ -61,13 +61,13 @@ struct vtap_dpdk_copy_request {
  * gets a full copy; '*mode_used' (if nonnull) says which mode made the
  * copy.  The original is never changed, and the copy carries no TX
  * offload request. */
-struct rte_mbuf *vtap_dpdk_make_copy(struct rte_mbuf *pkt,
+struct rte_mbuf *vtap_mbuf_make_copy(struct rte_mbuf *pkt,
                                      struct rte_mempool *pool,
-                                     const struct vtap_dpdk_copy_request *req,
-                                     enum vtap_dpdk_copy_mode *mode_used);
+                                     const struct vtap_mbuf_copy_request *req,
+                                     enum vtap_mbuf_copy_mode *mode_used);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* vtap/capi/vtap_dpdk.h */
+#endif /* vtap/capi/vtap_mbuf.h */
