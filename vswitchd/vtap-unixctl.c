@@ -33,6 +33,9 @@
 
 static void vtap_unixctl_show(struct unixctl_conn *, int argc,
                               const char *argv[], void *aux);
+static void vtap_unixctl_dpdk_pool(struct unixctl_conn *, int argc,
+                                   const char *argv[], void *aux);
+static void vtap_unixctl_put_dpdk_pool(struct ds *, bool say_none);
 static void vtap_unixctl_fail_compile(struct unixctl_conn *, int argc,
                                       const char *argv[], void *aux);
 static void vtap_unixctl_native_send(struct unixctl_conn *, int argc,
@@ -45,6 +48,8 @@ vtap_unixctl_register(void)
 {
     unixctl_command_register("vtap/show", "[bridge]", 0, 1,
                              vtap_unixctl_show, NULL);
+    unixctl_command_register("vtap/dpdk-pool", "", 0, 0,
+                             vtap_unixctl_dpdk_pool, NULL);
     unixctl_command_register("vtap/test-fail-compile", "count", 1, 1,
                              vtap_unixctl_fail_compile, NULL);
     unixctl_command_register("vtap/native-send", "[on|off]", 0, 1,
@@ -188,17 +193,42 @@ vtap_unixctl_show(struct unixctl_conn *conn, int argc,
     free(sorted);
 
     /* The DPDK clone path's copies come from one pool for all bridges. */
-    unsigned int in_use, pool_size;
-    if (vtap_dpdk_pool_usage(&in_use, &pool_size)) {
-        ds_put_format(&ds, "dpdk copy pool: %u of %u mbufs in use\n",
-                      in_use, pool_size);
-    }
+    vtap_unixctl_put_dpdk_pool(&ds, false);
 
     if (argc > 1 && !found) {
         unixctl_command_reply_error(conn, "no such bridge");
     } else {
         unixctl_command_reply(conn, ds_cstr(&ds));
     }
+    ds_destroy(&ds);
+}
+
+/* The use of the DPDK copies' pool, as the last line of vtap/show prints
+ * it; if there is no pool (no DPDK, or no tap configured since DPDK was
+ * initialized), nothing, or with 'say_none' a line that says so. */
+static void
+vtap_unixctl_put_dpdk_pool(struct ds *ds, bool say_none)
+{
+    unsigned int in_use, pool_size;
+
+    if (vtap_dpdk_pool_usage(&in_use, &pool_size)) {
+        ds_put_format(ds, "dpdk copy pool: %u of %u mbufs in use\n",
+                      in_use, pool_size);
+    } else if (say_none) {
+        ds_put_cstr(ds, "dpdk copy pool: none\n");
+    }
+}
+
+/* "vtap/dpdk-pool": that line alone, for a monitoring agent that asks at
+ * every scrape (vtap/show prints every tap first). */
+static void
+vtap_unixctl_dpdk_pool(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    vtap_unixctl_put_dpdk_pool(&ds, true);
+    unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }
 

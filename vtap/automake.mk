@@ -83,7 +83,8 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-vtap-dpdk.at \
 	tests/system-vtap-fleet.at \
 	tests/system-vtap-console.at \
-	tests/system-vtap-exact.at
+	tests/system-vtap-exact.at \
+	tests/system-vtap-metrics.at
 
 # The fleet: the central database's schema, the agent of each host, the
 # CLI, and the helper through which the CLI checks matches with the same
@@ -120,18 +121,22 @@ EXTRA_utilities_ovs_vtap_match_DEPENDENCIES = $(VTAP_LIB)
 bin_SCRIPTS += \
 	utilities/ovs-vtap-agent \
 	utilities/ovs-vtap-console \
+	utilities/ovs-vtap-exporter \
 	utilities/ovs-vtap-fleetctl
 CLEANFILES += \
 	utilities/ovs-vtap-agent \
 	utilities/ovs-vtap-console \
+	utilities/ovs-vtap-exporter \
 	utilities/ovs-vtap-fleetctl
 EXTRA_DIST += \
 	utilities/ovs-vtap-agent.in \
 	utilities/ovs-vtap-console.in \
+	utilities/ovs-vtap-exporter.in \
 	utilities/ovs-vtap-fleetctl.in
 FLAKE8_PYFILES += \
 	utilities/ovs-vtap-agent.in \
 	utilities/ovs-vtap-console.in \
+	utilities/ovs-vtap-exporter.in \
 	utilities/ovs-vtap-fleetctl.in
 
 # The console (ovs-vtap-console): its package beside vtap_fleet, with its
@@ -158,13 +163,35 @@ EXTRA_DIST += $(vtapconsole_DATA) $(vtapconsolestatic_DATA) \
 	tests/vtap-console-browser.py tests/vtap-console-client.py
 FLAKE8_PYFILES += $(VTAP_CONSOLE_PYFILES)
 
+# The Prometheus exporter's modules, the package vtap_metrics: installed
+# beside vtap_fleet and Open vSwitch's own "ovs" package, where its entry
+# script looks for them, as the fleet's two do.
+vtapmetricsdir = $(pkgdatadir)/python/vtap_metrics
+VTAP_METRICS_PYFILES = \
+	utilities/vtap_metrics/__init__.py \
+	utilities/vtap_metrics/agent.py \
+	utilities/vtap_metrics/cli.py \
+	utilities/vtap_metrics/collector.py \
+	utilities/vtap_metrics/ebpf.py \
+	utilities/vtap_metrics/families.py \
+	utilities/vtap_metrics/httpd.py \
+	utilities/vtap_metrics/ovsdb.py \
+	utilities/vtap_metrics/unixctl.py \
+	utilities/vtap_metrics/vswitchd.py \
+	utilities/vtap_metrics/webconfig.py
+vtapmetrics_DATA = $(VTAP_METRICS_PYFILES)
+EXTRA_DIST += $(VTAP_METRICS_PYFILES)
+FLAKE8_PYFILES += $(VTAP_METRICS_PYFILES)
+
 man_MANS += \
 	utilities/ovs-vtap-agent.8 \
 	utilities/ovs-vtap-console.8 \
+	utilities/ovs-vtap-exporter.8 \
 	utilities/ovs-vtap-fleetctl.8 \
 	utilities/ovs-vtap-match.8
 EXTRA_DIST += \
 	utilities/ovs-vtap-agent.8 \
 	utilities/ovs-vtap-console.8 \
+	utilities/ovs-vtap-exporter.8 \
 	utilities/ovs-vtap-fleetctl.8 \
 	utilities/ovs-vtap-match.8

@@ -95,6 +95,22 @@ def test_nb_cfg_only_once_converged():
     assert chassis(fleet).nb_cfg == 7
 
 
+def test_nb_cfgs():
+    """What connection-status tells of the policy generations: the
+    fleet's nb_cfg as soon as the agent sees it, the host's applied one
+    once its Chassis row exists."""
+    host, fleet, taps = applied()
+    assert status.nb_cfgs(fleet.tables, "hv1") == (7, None)
+    want = status.wanted("hv1", taps, host.tables["Tap"].rows)
+    write(fleet, want)
+    assert status.nb_cfgs(fleet.tables, "hv1") == (7, 7)
+    list(fleet.tables["Fleet"].rows.values())[0].nb_cfg = 8
+    write(fleet, want, converged=False)
+    assert status.nb_cfgs(fleet.tables, "hv1") == (8, 7)
+    assert status.nb_cfgs(fleet.tables, "hv2") == (8, None)
+    assert status.nb_cfgs(fakes.Fleet().tables, "hv1") == (None, None)
+
+
 def test_batches():
     host, fleet, taps = applied(n_taps=4)
     want = status.wanted("hv1", taps, host.tables["Tap"].rows)

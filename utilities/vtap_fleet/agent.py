@@ -343,6 +343,15 @@ class Agent(object):
             text += "idle: %s\n" % self.idle
         text += ("recomputes: %d\nlocal transactions: %d\n"
                  % (self.n_recomputes, self.n_local_txns))
+        # The policy generations, for ovs-vtap-exporter's lag metric: the
+        # fleet's that the agent has seen, the one this host applied.
+        if self.central and self.system_id:
+            seen, applied = status.nb_cfgs(self.central.tables,
+                                           self.system_id)
+            if seen is not None:
+                text += "nb_cfg: %d\n" % seen
+            if applied is not None:
+                text += "applied nb_cfg: %d\n" % applied
         return text
 
     def close(self):

@@ -198,3 +198,16 @@ def reconcile(tables, txn, system_id, hostname, want, converged, budget,
         chassis.nb_cfg = fleet[0].nb_cfg
         changed = True
     return changed, pending or vm_pending
+
+
+def nb_cfgs(tables, system_id):
+    """(the fleet's nb_cfg, the one host 'system_id' applied: its Chassis
+    row's), from the fleet database's IDL 'tables' as the agent sees them;
+    None for one it has not seen (no Fleet row yet, no Chassis row yet)."""
+    seen = applied = None
+    for fleet in tables["Fleet"].rows.values():
+        seen = fleet.nb_cfg
+    for ch in tables["Chassis"].rows.values():
+        if ch.name == system_id:
+            applied = ch.nb_cfg
+    return seen, applied
