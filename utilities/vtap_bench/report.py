@@ -11,8 +11,9 @@ import shutil
 import time
 
 from .common import (TRAFGEN_CPU, VSWITCHD_CPU, fmt, fmt_ms, median, ratio,
-                     run)
+                     run, table)
 from .modes import TAP_MODES
+from . import report_latency, report_vhost
 
 
 def machine_facts(sb, top):
@@ -191,6 +192,12 @@ def targets(results):
                          'forwarding without a copy',)
     rows.append(row)
 
+    # vhost-user ports.
+    rows += report_vhost.targets(results)
+
+    # Latency.
+    rows += report_latency.targets(results)
+
     # Native.
     for topo in ('kernel', 'dpdk'):
         for role, what in (('rcv', 'forwarding'), ('mon', 'copies')):
@@ -245,15 +252,6 @@ def targets(results):
 
 
 # -- Markdown ----------------------------------------------------------------
-
-def table(out, head, rows):
-    """A Markdown table onto OUT."""
-    out.append('| %s |' % ' | '.join(head))
-    out.append('|' + '---|' * len(head))
-    for r in rows:
-        out.append('| %s |' % ' | '.join(r))
-    out.append('')
-
 
 def figures(d, spec):
     """The cells of D's figures: SPEC is [(key, scale, format)]."""
@@ -340,6 +338,7 @@ def markdown(results):
                              ('mon_vs_mirror', 1, '%.2f')])
                for s in results['summary']])
         out.append('')
+    report_vhost.section(results, out)
     if results['skipped']:
         out.append('Skipped:\n')
         for m, why in results['skipped'].items():
@@ -410,6 +409,7 @@ def markdown(results):
                                             c['latency_timeout'])
                 if len(got) < len(es) else '-'))
         out.append('')
+    report_latency.section(results, out)
     if results['replay']:
         out.append('## Replay check\n')
         out.append('Crafted UDP/TCP/ICMP/ARP over IPv4/IPv6 (scapy), '
@@ -482,6 +482,8 @@ def check_results(results):
             fails.append('latency %s: no copy at the monitor within %.0f s '
                          'of adding the tap to a cached flow'
                          % (e['mode'], e['timeout_s']))
+    fails += report_latency.checks(results)
+    fails += report_vhost.checks(results)
     for e in results['replay']:
         if not e['ok'] and e['expected_to_copy']:
             fails.append('replay %s %s %s: %s'
