@@ -92,6 +92,7 @@ struct pingpong {
     uint32_t seq;
     uint64_t sent;
     uint64_t lost;
+    uint64_t requests;          /* Sent, the warm-up's included. */
     uint64_t *samples;
     size_t n, cap;
 };
@@ -241,6 +242,7 @@ pp_send(uint64_t now)
         return;
     }
     st[SND].tx++;
+    pp.requests++;
     pp.inflight = 1;
     pp.sent = now;
 }
@@ -358,17 +360,19 @@ pp_finish(void)
 
     pp.active = 0;
     if (!pp.n) {
-        printf("{\"n\": 0, \"lost\": %" PRIu64 "}\n", pp.lost);
+        printf("{\"n\": 0, \"lost\": %" PRIu64 ", \"requests\": %" PRIu64
+               "}\n", pp.lost, pp.requests);
         return;
     }
     qsort(pp.samples, pp.n, sizeof *pp.samples, cmp_u64);
     for (size_t i = 0; i < pp.n; i++) {
         sum += half_us(pp.samples[i]);
     }
-    printf("{\"n\": %zu, \"lost\": %" PRIu64 ", \"mean\": %.3f, "
+    printf("{\"n\": %zu, \"lost\": %" PRIu64 ", \"requests\": %" PRIu64
+           ", \"mean\": %.3f, "
            "\"min\": %.3f, \"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, "
            "\"p999\": %.3f, \"p9999\": %.3f, \"max\": %.3f}\n",
-           pp.n, pp.lost, sum / pp.n, half_us(pp.samples[0]),
+           pp.n, pp.lost, pp.requests, sum / pp.n, half_us(pp.samples[0]),
            percentile(0.5), percentile(0.9), percentile(0.99),
            percentile(0.999), percentile(0.9999),
            half_us(pp.samples[pp.n - 1]));
@@ -475,6 +479,7 @@ command(char *line, uint64_t now)
         pp.size = size;
         pp.inflight = 0;
         pp.lost = 0;
+        pp.requests = 0;
         pp.n = 0;
         /* The first tenth of a second warms caches and flows up. */
         pp.warm_until = now + hz / 10;

@@ -172,7 +172,7 @@ def config(args):
         # runs, idle only.
         'rr_loads': ['idle'] if quick else ['idle', 'loaded'],
         # (tc mirred is the eBPF tap's reference, not a check.)
-        'rr_skip': ['tc-mirred'] if quick else [],
+        'rr_skip': ['tc-mirred', 'native-clone'] if quick else [],
         'rr_vhost_pps': 200000,
         'tail_seconds': 2,
         'vhost_sizes': [64] if quick else [64, 1518],

@@ -10,7 +10,8 @@ from .rr import AA, PCT_LABEL, TARGET
 
 TOPO_NAME = {'kernel': 'kernel ports', 'dpdk': 'DPDK af_packet ports',
              'vhost': 'vhost-user ports'}
-TAPS = {'kernel': ('native', 'ebpf'), 'dpdk': ('native', 'dpdk'),
+TAPS = {'kernel': ('native', 'native-clone', 'ebpf'),
+        'dpdk': ('native', 'dpdk'),
         'vhost': ('native', 'dpdk')}
 PCTS = ('p50', 'p99', 'p999')
 
@@ -106,7 +107,9 @@ def percentiles(summ, out):
                    'measurement\'s own noise.  "loaded": a second flow at a '
                    'fixed rate from the sender (64 B UDP to an address the '
                    'receiver drops; trafgen, or the generator paced), '
-                   'copied too.\n')
+                   'copied too.  Copies per request: packets at the '
+                   'monitor per request sent (2: the request and its '
+                   'response; more with the second flow\'s).\n')
         rows = []
         for s in summ:
             cells = [s['topology'], s['load'], s['mode'], str(s['rounds'])]
@@ -119,12 +122,12 @@ def percentiles(summ, out):
                                               fmt(ci[1], '%.3f')))
             cells.append(fmt(s.get('load_pps') and s['load_pps'] / 1e3,
                              '%.1f') if s['load'] == 'loaded' else '-')
-            cells.append(fmt(s.get('mon_per_rt'), '%.2f per round trip'))
+            cells.append(fmt(s.get('mon_per_rt'), '%.2f'))
             rows.append(cells)
         table(out, ['ports', 'load', 'mode', 'rounds', 'p50', 'p99',
                     'p99.9', 'max', 'p50 vs none', 'p99 vs none',
                     'p99.9 vs none', 'second flow kpps',
-                    'copies at the monitor'], rows)
+                    'copies per request'], rows)
 
 
 def where(tail, seconds, out):

@@ -42,7 +42,11 @@ PCT_LABEL = {'p50': 'p50', 'p99': 'p99', 'p999': 'p99.9'}
 # Targets: what a tap may add to each percentile over no copy.
 TARGET = {'p50': 0.02, 'p99': 0.05, 'p999': 0.10}
 RR_MODES = {
-    'kernel': ['none', 'mirror', 'native', 'ebpf', 'tc-mirred'],
+    # native-clone: the native tap through OVS's own output instead of the
+    # socket copy path (which sends the copy at once, before the original
+    # leaves with the batch's outputs); tc mirred: the eBPF tap's peer.
+    'kernel': ['none', 'mirror', 'native', 'native-clone', 'ebpf',
+               'tc-mirred'],
     'dpdk': ['none', 'mirror', 'native', 'dpdk'],
     'vhost': ['none', 'mirror', 'native', 'dpdk'],
 }
@@ -53,6 +57,9 @@ SOCKPERF_FIELDS = {
     'mean': (r'avg-latency=([\d.]+)', float),
     'n': (r'Total (\d+) observations', int),
     'lost': (r'# dropped messages = (\d+)', int),
+    # Every request sent, warm-up and the run's ends included (the
+    # observations are those of the "valid duration" only).
+    'requests': (r'\[Total Run\].*SentMessages=(\d+)', int),
     'max': (r'<MAX> observation =\s*([\d.]+)', float),
     'min': (r'<MIN> observation =\s*([\d.]+)', float),
 }
@@ -127,7 +134,7 @@ class SockperfProbe:
         sent = self.sb.netdev('snd')[2] - sent0
         r['mon_packets'] = self.sb.mon_rx() - mon0
         # The sender's frames that were not requests: the second flow's.
-        r['load_pps'] = max(0, sent - r.get('n', 0)) / dt \
+        r['load_pps'] = max(0, sent - r.get('requests', 0)) / dt \
             if self.load else 0
         return r
 
@@ -218,11 +225,12 @@ def summarize_rr(results):
              'n': sum(r.get('n', 0) for r in rs),
              'lost': sum(r.get('lost', 0) for r in rs),
              'load_pps': median([r.get('load_pps') for r in rs]),
-             # Copies at the monitor per round trip: 2 when both halves
-             # of every one were copied (and more with the second flow's).
-             'mon_per_rt': median([r['mon_packets'] / r['n'] for r in rs
+             # Copies at the monitor per request: 2 when both halves of
+             # every round trip were copied (more with the second flow's).
+             'mon_per_rt': median([r['mon_packets'] / r['requests']
+                                   for r in rs
                                    if r.get('mon_packets') is not None
-                                   and r.get('n')])}
+                                   and r.get('requests')])}
         for k in ('p50', 'p99', 'p999', 'mean', 'max'):
             vals = [r[k] for r in rs if r.get(k) is not None]
             s[k] = median(vals)
@@ -240,7 +248,8 @@ def summarize_rr(results):
             s[k + '_ci'] = [lo, hi]
         summary.append(s)
     order = {m: i for i, m in enumerate(['none', AA, 'mirror', 'tc-mirred',
-                                         'native', 'ebpf', 'dpdk'])}
+                                         'native', 'native-clone', 'ebpf',
+                                         'dpdk'])}
     topo_order = {'kernel': 0, 'dpdk': 1, 'vhost': 2}
     summary.sort(key=lambda s: (topo_order.get(s['topology'], 9),
                                 s['load'] != 'idle',

@@ -397,7 +397,7 @@ class PktgenProbe:
         pings = s1['ports'][SND]['tx'] - s0['ports'][SND]['tx']
         r['mon_packets'] = sum(s1['ports'][MON][k] - s0['ports'][MON][k]
                                for k in ('rx_ping', 'rx_pong'))
-        r['load_pps'] = max(0, pings - r['n'] - r.get('lost', 0)) / dt \
+        r['load_pps'] = max(0, pings - r['requests']) / dt \
             if self.loaded else 0
         return r
 
