@@ -436,6 +436,9 @@ def main(argv, script):
                 sandboxes.append(sb)
                 run_topology(sb, [m for m in modes if m in mine], cfg, args,
                              results, outdir)
+                # Others' jobs on the machine are noise: say how much.
+                results['facts'].setdefault('loadavg_at_end', {})[topo] = \
+                    open('/proc/loadavg').read().split()[:3]
             except Unavailable as e:
                 if args.dpdk or args.dpdk_only or args.vhost_only:
                     raise

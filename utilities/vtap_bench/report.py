@@ -264,11 +264,15 @@ def markdown(results):
     c = results['config']
     out.append('# OVS-vTAP benchmark\n')
     out.append('Machine: %s cores (%s), kernel %s; %s; git %s; %s.  '
-               'Load average at start: %s.\n'
+               'Load average at start: %s%s.\n'
                % (f['cores'], f.get('cpu', '?'), f['kernel'],
                   f['ovs_vswitchd_version'].replace('\n', ', '),
                   f['git_describe'], f['date'],
-                  ' '.join(f['loadavg_at_start'])))
+                  ' '.join(f['loadavg_at_start']),
+                  '; at each topology\'s end: %s' % '; '.join(
+                      '%s %s' % (t, ' '.join(v)) for t, v in
+                      f['loadavg_at_end'].items())
+                  if f.get('loadavg_at_end') else ''))
     out.append('Command: `%s`; %s; topologies: %s; %d repetition(s), %.1f s '
                'measured after %.1f s warm-up per run; max load: trafgen as '
                'fast as it can; fixed load: trafgen -t %dus (one packet '
@@ -280,6 +284,13 @@ def markdown(results):
                   ', '.join(c.get('topologies', [])), c['reps'],
                   c['duration'], c['warmup'], c['gap_us'], c['gap_us'],
                   TRAFGEN_CPU, ','.join(map(str, VSWITCHD_CPU))))
+    if c.get('rr_rounds') and results.get('rr'):
+        out.append('Latency: %d round(s) of %g s per mode (%s); '
+                   'vhost-user ports: %g s per run, paced at %s '
+                   'packets/s.\n'
+                   % (c['rr_rounds'], c['rr_seconds'],
+                      ', '.join(c.get('rr_loads', [])), c['duration'],
+                      c.get('vhost_pps') or '-'))
     rows = targets(results)
     if rows:
         out.append('## Targets\n')
