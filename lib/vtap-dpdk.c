@@ -20,29 +20,26 @@
 
 #include <string.h>
 
-#include "cmap.h"
 #include "coverage.h"
 #include "dp-packet.h"
 #include "dpdk.h"
-#include "hash.h"
+#include "netdev-dpdk.h"
 #include "netdev.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
-#include "ovs-rcu.h"
 #include "ovs-thread.h"
-#include "random.h"
 #include "unixctl.h"
-#include "userspace-tso.h"
 #include "unaligned.h"
 #include "util.h"
 #include "vtap-odp.h"
-#include "vtap/capi/vtap_dpdk.h"
+#include "vtap/capi/vtap_mbuf.h"
 
 #ifdef DPDK_NETDEV
 #include <rte_config.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 #endif
 
@@ -53,22 +50,6 @@ COVERAGE_DEFINE(vtap_dpdk_zero_copy);
 COVERAGE_DEFINE(vtap_dpdk_header_copy);
 COVERAGE_DEFINE(vtap_dpdk_full_copy);
 COVERAGE_DEFINE(vtap_dpdk_copy_failed);
-COVERAGE_DEFINE(vtap_dpdk_sampled_out);
-
-/* One tap's counters.  PMD threads find it by owner and add to it; only
- * the main thread inserts and removes it. */
-struct vtap_dpdk_tap {
-    struct cmap_node node;      /* In 'vtap_dpdk_taps'. */
-    uint64_t owner;
-    unsigned int refs;          /* Main thread only. */
-    atomic_uint64_t packets;
-    atomic_uint64_t bytes;
-    atomic_uint64_t sampled_out;
-    atomic_uint64_t failed;
-    atomic_uint64_t by_mode[VTAP_DPDK_N_COPY_MODES];
-};
-
-static struct cmap vtap_dpdk_taps = CMAP_INITIALIZER;
 
 /* Test hook (vtap/dpdk-force-copy-mode): a copy mode that overrides what
  * translation chose, or -1.  Forcing zero copy where the flow rewrites the
@@ -76,74 +57,14 @@ static struct cmap vtap_dpdk_taps = CMAP_INITIALIZER;
  * not. */
 static atomic_int forced_mode = ATOMIC_VAR_INIT(-1);
 
-static struct vtap_dpdk_tap *
-vtap_dpdk_tap_find(uint64_t owner)
-{
-    struct vtap_dpdk_tap *tap;
-
-    CMAP_FOR_EACH_WITH_HASH (tap, node, hash_uint64(owner), &vtap_dpdk_taps) {
-        if (tap->owner == owner) {
-            return tap;
-        }
-    }
-    return NULL;
-}
-
-void
-vtap_dpdk_tap_ref(uint64_t owner)
-{
-    struct vtap_dpdk_tap *tap = vtap_dpdk_tap_find(owner);
-
-    if (!tap) {
-        tap = xzalloc(sizeof *tap);
-        tap->owner = owner;
-        cmap_insert(&vtap_dpdk_taps, &tap->node, hash_uint64(owner));
-    }
-    tap->refs++;
-}
-
-void
-vtap_dpdk_tap_unref(uint64_t owner)
-{
-    struct vtap_dpdk_tap *tap = vtap_dpdk_tap_find(owner);
-
-    if (tap && !--tap->refs) {
-        cmap_remove(&vtap_dpdk_taps, &tap->node, hash_uint64(owner));
-        ovsrcu_postpone(free, tap);
-    }
-}
-
-bool
-vtap_dpdk_get_stats(uint64_t owner, struct vtap_dpdk_stats *stats)
-{
-    const struct vtap_dpdk_tap *tap = vtap_dpdk_tap_find(owner);
-
-    memset(stats, 0, sizeof *stats);
-    if (!tap) {
-        return false;
-    }
-    struct vtap_dpdk_tap *t = CONST_CAST(struct vtap_dpdk_tap *, tap);
-    atomic_read_relaxed(&t->packets, &stats->packets);
-    atomic_read_relaxed(&t->bytes, &stats->bytes);
-    atomic_read_relaxed(&t->sampled_out, &stats->sampled_out);
-    atomic_read_relaxed(&t->failed, &stats->failed);
-    atomic_read_relaxed(&t->by_mode[VTAP_DPDK_ZERO_COPY],
-                        &stats->zero_copies);
-    atomic_read_relaxed(&t->by_mode[VTAP_DPDK_HEADER_COPY],
-                        &stats->header_copies);
-    atomic_read_relaxed(&t->by_mode[VTAP_DPDK_FULL_COPY],
-                        &stats->full_copies);
-    return true;
-}
-
 static void
 vtap_dpdk_unixctl_force_mode(struct unixctl_conn *conn, int argc OVS_UNUSED,
                              const char *argv[], void *aux OVS_UNUSED)
 {
     int mode = -1;
 
-    for (int m = 0; m < VTAP_DPDK_N_COPY_MODES; m++) {
-        if (!strcmp(argv[1], vtap_odp_copy_mode_to_string(m))) {
+    for (int m = 0; m < VTAP_MBUF_N_COPY_MODES; m++) {
+        if (!strcmp(argv[1], vtap_odp_mode_to_string(m))) {
             mode = m;
         }
     }
@@ -156,6 +77,9 @@ vtap_dpdk_unixctl_force_mode(struct unixctl_conn *conn, int argc OVS_UNUSED,
     unixctl_command_reply(conn, NULL);
 }
 
+static void vtap_dpdk_unixctl_pool_hold(struct unixctl_conn *, int argc,
+                                        const char *argv[], void *aux);
+
 static void
 vtap_dpdk_register_commands(void)
 {
@@ -165,17 +89,23 @@ vtap_dpdk_register_commands(void)
         unixctl_command_register("vtap/dpdk-force-copy-mode",
                                  "zero|header|full|none", 1, 1,
                                  vtap_dpdk_unixctl_force_mode, NULL);
+        unixctl_command_register("vtap/dpdk-pool-hold", "count|all", 1, 1,
+                                 vtap_dpdk_unixctl_pool_hold, NULL);
         ovsthread_once_done(&once);
     }
 }
 
 bool
+vtap_dpdk_type_is_dpdk(const char *type)
+{
+    return (type && (!strcmp(type, "dpdk") || !strcmp(type, "dpdkvhostuser")
+                     || !strcmp(type, "dpdkvhostuserclient")));
+}
+
+bool
 vtap_dpdk_netdev_is_dpdk(const struct netdev *netdev)
 {
-    const char *type = netdev ? netdev_get_type(netdev) : "";
-
-    return (!strcmp(type, "dpdk") || !strcmp(type, "dpdkvhostuser")
-            || !strcmp(type, "dpdkvhostuserclient"));
+    return netdev && vtap_dpdk_type_is_dpdk(netdev_get_type(netdev));
 }
 
 #ifdef DPDK_NETDEV
@@ -227,6 +157,56 @@ vtap_dpdk_unavailable(void)
     return NULL;
 }
 
+/* Test hook (vtap/dpdk-pool-hold): mbufs of the copies' pool taken away,
+ * as a monitor that never drains its queue would hold them. */
+static struct rte_mbuf **vtap_dpdk_held;
+static size_t vtap_dpdk_n_held;
+
+static void
+vtap_dpdk_unixctl_pool_hold(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                            const char *argv[], void *aux OVS_UNUSED)
+{
+    unsigned int count;
+
+    if (!strcmp(argv[1], "all")) {
+        count = UINT_MAX;
+    } else if (!str_to_uint(argv[1], 10, &count)) {
+        unixctl_command_reply_error(conn, "count: not a number");
+        return;
+    }
+    if (!vtap_dpdk_pool) {
+        unixctl_command_reply_error(conn, "no pool (no tap on the DPDK "
+                                    "clone path yet)");
+        return;
+    }
+
+    /* Give back what was held, then hold 'count' anew (0: none). */
+    for (size_t i = 0; i < vtap_dpdk_n_held; i++) {
+        rte_pktmbuf_free(vtap_dpdk_held[i]);
+    }
+    free(vtap_dpdk_held);
+    vtap_dpdk_held = NULL;
+    vtap_dpdk_n_held = 0;
+
+    size_t allocated = 0;
+    while (vtap_dpdk_n_held < count) {
+        struct rte_mbuf *m = rte_pktmbuf_alloc(vtap_dpdk_pool);
+
+        if (!m) {
+            break;
+        }
+        if (vtap_dpdk_n_held >= allocated) {
+            vtap_dpdk_held = x2nrealloc(vtap_dpdk_held, &allocated,
+                                        sizeof *vtap_dpdk_held);
+        }
+        vtap_dpdk_held[vtap_dpdk_n_held++] = m;
+    }
+
+    char *reply = xasprintf("holding %"PRIuSIZE" mbufs", vtap_dpdk_n_held);
+    unixctl_command_reply(conn, reply);
+    free(reply);
+}
+
 bool
 vtap_dpdk_pool_usage(unsigned int *in_use, unsigned int *size)
 {
@@ -251,93 +231,81 @@ vtap_dpdk_header_bytes(const struct dp_packet *packet)
     return MIN(n, dp_packet_size(packet));
 }
 
-void
-vtap_dpdk_copy_batch(const struct ovs_action_vtap_copy *vc,
-                     const struct dp_packet_batch *packets,
-                     struct dp_packet_batch *copies)
+bool
+vtap_dpdk_netdev_single_seg(const struct netdev *netdev)
 {
-    uint64_t n_packets = 0, n_bytes = 0, n_sampled_out = 0, n_failed = 0;
-    uint64_t by_mode[VTAP_DPDK_N_COPY_MODES] = { 0 };
-    struct dp_packet *packet;
+    int port_id = netdev_dpdk_get_port_id(CONST_CAST(struct netdev *, netdev));
+    struct rte_eth_dev_info info;
+
+    if (port_id < 0 || port_id >= RTE_MAX_ETHPORTS) {
+        /* Not an ethdev: vhost-user ports take chains. */
+        return false;
+    }
+    /* netdev-dpdk enables the offload on every port that has it (patch
+     * 0009). */
+    return (rte_eth_dev_info_get(port_id, &info)
+            || !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS));
+}
+
+struct dp_packet *
+vtap_dpdk_copy(const struct ovs_action_vtap_copy *vc,
+               const struct dp_packet *packet, uint32_t len, int *mode_used)
+{
+    enum vtap_mbuf_copy_mode mode, used;
+    struct rte_mbuf *m;
     int forced;
 
-    dp_packet_batch_init(copies);
     atomic_read_relaxed(&forced_mode, &forced);
-    /* TSO makes drivers write into the data: no sharing at all then. */
-    bool tso = userspace_tso_enabled();
-
-    DP_PACKET_BATCH_FOR_EACH (i, packet, packets) {
-        enum vtap_dpdk_copy_mode mode, used;
-        struct rte_mbuf *m;
-
-        /* Sampling first: a packet left out costs nothing more. */
-        if (vc->probability != UINT32_MAX
-            && (!vc->probability || random_uint32() > vc->probability)) {
-            n_sampled_out++;
-            continue;
-        }
-
-        mode = forced >= 0 ? forced : vc->mode;
-        if (packet->source != DPBUF_DPDK || tso) {
-            /* A packet that is not an mbuf cannot be shared. */
-            mode = VTAP_DPDK_FULL_COPY;
-        }
-        m = vtap_dpdk_make_copy(&packet->mbuf, vtap_dpdk_pool, mode,
-                                vtap_dpdk_header_bytes(packet), vc->snaplen,
-                                vc->vlan_tci, &used);
-        if (!m) {
-            n_failed++;
-            continue;
-        }
-
-        /* rte_pktmbuf_clone() and friends copy only the rte_mbuf: the
-         * dp_packet fields after it are those of a fresh mbuf of our pool,
-         * which OVS resets only on receive. */
-        struct dp_packet *copy = (struct dp_packet *) m;
-        copy->source = DPBUF_DPDK;
-        copy->packet_type = htonl(PT_ETH);
-        dp_packet_reset_cutlen(copy);
-        dp_packet_reset_offsets(copy);
-        /* Without a valid hash, transmit steering by hash would parse the
-         * copy, whose data may be a chain. */
-        dp_packet_set_rss_hash(copy, (dp_packet_rss_valid(packet)
-                                      ? dp_packet_get_rss_hash(packet)
-                                      : 0));
-        dp_packet_batch_add(copies, copy);
-
-        n_packets++;
-        n_bytes += dp_packet_size(packet);
-        by_mode[used]++;
+    mode = forced >= 0 ? forced : vc->mode;
+    if (packet->source != DPBUF_DPDK) {
+        /* A packet that is not an mbuf cannot be shared. */
+        mode = VTAP_MBUF_FULL_COPY;
     }
-
-    COVERAGE_ADD(vtap_dpdk_zero_copy, by_mode[VTAP_DPDK_ZERO_COPY]);
-    COVERAGE_ADD(vtap_dpdk_header_copy, by_mode[VTAP_DPDK_HEADER_COPY]);
-    COVERAGE_ADD(vtap_dpdk_full_copy, by_mode[VTAP_DPDK_FULL_COPY]);
-    COVERAGE_ADD(vtap_dpdk_copy_failed, n_failed);
-    COVERAGE_ADD(vtap_dpdk_sampled_out, n_sampled_out);
-
-    struct vtap_dpdk_tap *tap = vtap_dpdk_tap_find(
-        get_32aligned_u64(&vc->owner));
-    if (tap) {
-        uint64_t orig;
-
-        atomic_add_relaxed(&tap->packets, n_packets, &orig);
-        atomic_add_relaxed(&tap->bytes, n_bytes, &orig);
-        if (n_sampled_out) {
-            atomic_add_relaxed(&tap->sampled_out, n_sampled_out, &orig);
-        }
-        if (n_failed) {
-            atomic_add_relaxed(&tap->failed, n_failed, &orig);
-        }
-        for (int m = 0; m < VTAP_DPDK_N_COPY_MODES; m++) {
-            if (by_mode[m]) {
-                atomic_add_relaxed(&tap->by_mode[m], by_mode[m], &orig);
-            }
-        }
+    struct vtap_mbuf_copy_request req = {
+        .mode = mode,
+        .header_bytes = vtap_dpdk_header_bytes(packet),
+        .snaplen = len,
+        .vlan_tci = vc->vlan_tci,
+        .single_segment = vc->flags & VTAP_ODP_F_SINGLE_SEG,
+    };
+    m = vtap_mbuf_make_copy(CONST_CAST(struct rte_mbuf *, &packet->mbuf),
+                            vtap_dpdk_pool, &req, &used);
+    if (!m) {
+        COVERAGE_INC(vtap_dpdk_copy_failed);
+        return NULL;
     }
+    switch (used) {
+    case VTAP_MBUF_ZERO_COPY: COVERAGE_INC(vtap_dpdk_zero_copy); break;
+    case VTAP_MBUF_HEADER_COPY: COVERAGE_INC(vtap_dpdk_header_copy); break;
+    case VTAP_MBUF_FULL_COPY: COVERAGE_INC(vtap_dpdk_full_copy); break;
+    }
+    *mode_used = used;
+
+    /* rte_pktmbuf_clone() and friends copy only the rte_mbuf: the
+     * dp_packet fields after it are those of a fresh mbuf of our pool,
+     * which OVS resets only on receive. */
+    struct dp_packet *copy = (struct dp_packet *) m;
+    copy->source = DPBUF_DPDK;
+    copy->packet_type = htonl(PT_ETH);
+    dp_packet_reset_cutlen(copy);
+    dp_packet_reset_offsets(copy);
+    /* Without a valid hash, transmit steering by hash would parse the
+     * copy, whose data may be a chain. */
+    dp_packet_set_rss_hash(copy, (dp_packet_rss_valid(packet)
+                                  ? dp_packet_get_rss_hash(packet)
+                                  : 0));
+    return copy;
 }
 
 #else  /* !DPDK_NETDEV */
+
+static void
+vtap_dpdk_unixctl_pool_hold(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                            const char *argv[] OVS_UNUSED,
+                            void *aux OVS_UNUSED)
+{
+    unixctl_command_reply_error(conn, "this build has no DPDK");
+}
 
 const char *
 vtap_dpdk_unavailable(void)
@@ -353,14 +321,20 @@ vtap_dpdk_pool_usage(unsigned int *in_use, unsigned int *size)
     return false;
 }
 
-void
-vtap_dpdk_copy_batch(const struct ovs_action_vtap_copy *vc OVS_UNUSED,
-                     const struct dp_packet_batch *packets OVS_UNUSED,
-                     struct dp_packet_batch *copies)
+bool
+vtap_dpdk_netdev_single_seg(const struct netdev *netdev OVS_UNUSED)
 {
-    /* Translation emits no copy action without DPDK: see
+    return true;
+}
+
+struct dp_packet *
+vtap_dpdk_copy(const struct ovs_action_vtap_copy *vc OVS_UNUSED,
+               const struct dp_packet *packet OVS_UNUSED,
+               uint32_t len OVS_UNUSED, int *mode_used OVS_UNUSED)
+{
+    /* Translation emits no DPDK copy without DPDK: see
      * vtap_dpdk_unavailable(). */
-    dp_packet_batch_init(copies);
+    return NULL;
 }
 
 #endif /* !DPDK_NETDEV */

@@ -19,22 +19,19 @@
 
 /* OVS-vTAP's DPDK clone path in the userspace datapath.
  *
- * dpif-netdev hands every OVS_ACTION_ATTR_VTAP_COPY action (lib/vtap-odp.h)
- * to vtap_dpdk_copy_batch(), which samples the packets, copies the chosen
- * ones from their mbufs with the module's copy engine (zero copy, header
- * copy or full copy, as translation allowed) and returns the copies for
- * dpif-netdev to meter and send to the monitor's DPDK port.  The copies
- * come from a mempool of our own, so that a tap can never take the mbufs
- * that a port needs to receive packets: a copy that cannot be allocated is
- * counted as failed, and the original goes on unchanged.
- *
- * Counters live per tap, under the tap's owner key (see vtap_tap_config),
- * while the native backend's configuration holds a reference. */
+ * lib/vtap-exec.c hands each copy that a tap copy action makes in a DPDK
+ * mode (zero, header or full: lib/vtap-odp.h) to vtap_dpdk_copy(), which
+ * makes it from the packet's mbuf with the module's copy engine, in a
+ * mempool of our own: a copy that cannot be allocated fails, and the
+ * original goes on unchanged.  The pool is sized for copies in flight,
+ * not for the ports: with zero and header copies, though, a copy shares
+ * the original's receive mbuf until the monitor's port has sent it, so a
+ * monitor that holds copies (a full TX queue) holds receive mbufs too. */
 
 #include <stdbool.h>
 #include <stdint.h>
 
-struct dp_packet_batch;
+struct dp_packet;
 struct netdev;
 struct ovs_action_vtap_copy;
 
@@ -44,36 +41,26 @@ struct ovs_action_vtap_copy;
  * first time it can. */
 const char *vtap_dpdk_unavailable(void);
 
-/* Returns true if 'netdev' is a DPDK port (type dpdk, dpdkvhostuser or
- * dpdkvhostuserclient), to which copies of the clone path may go. */
+/* Returns true if Interface type 'type' (or 'netdev''s type) is a DPDK
+ * port's: dpdk, dpdkvhostuser or dpdkvhostuserclient, to which copies of
+ * the clone path may go.  The one list of them. */
+bool vtap_dpdk_type_is_dpdk(const char *type);
 bool vtap_dpdk_netdev_is_dpdk(const struct netdev *);
 
-/* Makes the copies that 'vc' asks for of the packets in 'packets' (which
- * are left unchanged) and puts them in 'copies', initialized here.  Any
- * thread. */
-void vtap_dpdk_copy_batch(const struct ovs_action_vtap_copy *vc,
-                          const struct dp_packet_batch *packets,
-                          struct dp_packet_batch *copies);
+/* Returns true if DPDK port 'netdev' sends only single-segment mbufs: an
+ * ethdev without RTE_ETH_TX_OFFLOAD_MULTI_SEGS (netdev-dpdk enables it on
+ * every port that has it).  Copies to it must not be chains, which a simple
+ * TX path sends as their first segment, leaking the rest; vhost-user ports
+ * take chains. */
+bool vtap_dpdk_netdev_single_seg(const struct netdev *);
 
-/* Counters of one tap's copies on the clone path. */
-struct vtap_dpdk_stats {
-    uint64_t packets;           /* Copies made and handed to the port... */
-    uint64_t bytes;             /* ...and the bytes of their originals. */
-    uint64_t sampled_out;       /* Packets that sampling left out. */
-    uint64_t failed;            /* Copies that could not be allocated. */
-    uint64_t zero_copies;       /* Of 'packets': made without copying... */
-    uint64_t header_copies;     /* ...copying the headers only... */
-    uint64_t full_copies;       /* ...copying everything. */
-};
-
-/* Main thread: takes and releases a reference to the counters of the tap
- * whose owner is 'owner', created at zero with the first reference. */
-void vtap_dpdk_tap_ref(uint64_t owner);
-void vtap_dpdk_tap_unref(uint64_t owner);
-
-/* Stores the counters of tap 'owner' in '*stats'.  Returns false, with
- * '*stats' zeroed, if the tap has none. */
-bool vtap_dpdk_get_stats(uint64_t owner, struct vtap_dpdk_stats *stats);
+/* Returns the copy of 'packet' that 'vc' (in a DPDK mode) asks for, 'len'
+ * bytes long (lib/vtap-exec.c computed it from the cut, the tag and the
+ * snap length), and stores the mode that made it in '*mode_used'; or NULL
+ * if it could not be made.  'packet' is left unchanged.  Any thread. */
+struct dp_packet *vtap_dpdk_copy(const struct ovs_action_vtap_copy *vc,
+                                 const struct dp_packet *packet,
+                                 uint32_t len, int *mode_used);
 
 /* Sets '*in_use' and '*size' to the copies' mempool's mbufs in use and in
  * all.  Returns false if there is no pool (yet). */

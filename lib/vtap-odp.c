@@ -26,81 +26,101 @@
 
 #include "flow.h"
 #include "netlink.h"
+#include "odp-util.h"
 #include "odp-netlink.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/util.h"
 #include "unaligned.h"
 #include "util.h"
-#include "vtap/capi/vtap_dpdk.h"
+#include "vtap/capi/vtap_mbuf.h"
 
-static struct ovs_action_vtap_copy *
-put_copy__(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
-           uint32_t probability, uint32_t meter_id, uint32_t snaplen,
-           uint16_t vlan_tci, uint8_t mode)
+BUILD_ASSERT_DECL(VTAP_ODP_ZERO_COPY == (int) VTAP_MBUF_ZERO_COPY);
+BUILD_ASSERT_DECL(VTAP_ODP_HEADER_COPY == (int) VTAP_MBUF_HEADER_COPY);
+BUILD_ASSERT_DECL(VTAP_ODP_FULL_COPY == (int) VTAP_MBUF_FULL_COPY);
+
+static bool
+is_dpdk_mode(int mode)
 {
+    return mode <= VTAP_ODP_FULL_COPY;
+}
+
+size_t
+vtap_odp_put_copy(struct ofpbuf *actions,
+                  const struct ovs_action_vtap_copy *vc_,
+                  enum vtap_odp_mode mode)
+{
+    size_t offset = actions->size;
     struct ovs_action_vtap_copy *vc;
 
-    vc = nl_msg_put_unspec_zero(actions, OVS_ACTION_ATTR_VTAP_COPY,
-                                sizeof *vc);
-    put_32aligned_u64(&vc->owner, owner);
-    vc->port = odp_to_u32(port);
-    vc->probability = probability;
-    vc->meter_id = meter_id;
-    vc->snaplen = snaplen;
-    vc->vlan_tci = vlan_tci;
-    vc->mode = mode;
+    if (mode == VTAP_ODP_CLONE) {
+        nl_msg_start_nested(actions, OVS_ACTION_ATTR_VTAP_COPY);
+        vc = ofpbuf_put_uninit(actions, sizeof *vc);
+    } else {
+        vc = nl_msg_put_unspec_uninit(actions, OVS_ACTION_ATTR_VTAP_COPY,
+                                      sizeof *vc);
+    }
+    *vc = *vc_;
+    vc->mode = is_dpdk_mode(mode) ? VTAP_ODP_FULL_COPY : mode;
+    return mode == VTAP_ODP_CLONE ? offset : SIZE_MAX;
+}
+
+void
+vtap_odp_end_clone(struct ofpbuf *actions, size_t offset)
+{
+    nl_msg_end_nested(actions, offset);
+}
+
+const struct ovs_action_vtap_copy *
+vtap_odp_get_copy(const struct nlattr *a, const struct nlattr **actions,
+                  size_t *actions_len)
+{
+    const struct ovs_action_vtap_copy *vc = nl_attr_get(a);
+    size_t size = nl_attr_get_size(a);
+
+    if (size < sizeof *vc || vc->mode >= VTAP_ODP_N_MODES
+        || (vc->mode != VTAP_ODP_CLONE && size != sizeof *vc)) {
+        return NULL;
+    }
+    if (actions) {
+        *actions = (const struct nlattr *) (vc + 1);
+        *actions_len = size - sizeof *vc;
+    }
     return vc;
-}
-
-void
-vtap_odp_put_copy(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
-                  uint32_t probability, uint32_t meter_id, uint32_t snaplen,
-                  uint16_t vlan_tci)
-{
-    put_copy__(actions, owner, port, probability, meter_id, snaplen,
-               vlan_tci, VTAP_DPDK_FULL_COPY);
-}
-
-void
-vtap_odp_put_send(struct ofpbuf *actions, uint64_t owner, odp_port_t port,
-                  uint32_t probability, uint32_t snaplen, uint16_t vlan_tci)
-{
-    put_copy__(actions, owner, port, probability, UINT32_MAX, snaplen,
-               vlan_tci, VTAP_ODP_SEND_COPY);
 }
 
 /* Copy modes. */
 
 const char *
-vtap_odp_copy_mode_to_string(int mode)
+vtap_odp_mode_to_string(int mode)
 {
     switch (mode) {
-    case VTAP_DPDK_ZERO_COPY: return "zero";
-    case VTAP_DPDK_HEADER_COPY: return "header";
-    case VTAP_DPDK_FULL_COPY: return "full";
-    case VTAP_ODP_SEND_COPY: return "send";
+    case VTAP_ODP_ZERO_COPY: return "zero";
+    case VTAP_ODP_HEADER_COPY: return "header";
+    case VTAP_ODP_FULL_COPY: return "full";
+    case VTAP_ODP_SEND: return "send";
+    case VTAP_ODP_CLONE: return "clone";
     }
     return "?";
 }
 
-static enum vtap_dpdk_copy_mode
-max_mode(enum vtap_dpdk_copy_mode a, enum vtap_dpdk_copy_mode b)
+static enum vtap_odp_mode
+max_mode(enum vtap_odp_mode a, enum vtap_odp_mode b)
 {
     return a > b ? a : b;
 }
 
-static enum vtap_dpdk_copy_mode set_modes__(const struct nlattr *actions,
+static enum vtap_odp_mode set_modes__(const struct nlattr *actions,
                                             size_t len,
-                                            enum vtap_dpdk_copy_mode later);
+                                            enum vtap_odp_mode later);
 
 /* Returns what a datapath action 'a' that runs after a copy may do to the
  * packet's data, as the copy mode that stays safe; sets the modes of the
  * copies nested in 'a', which run before whatever 'later' says. */
-static enum vtap_dpdk_copy_mode
-action_writes(const struct nlattr *a, enum vtap_dpdk_copy_mode later)
+static enum vtap_odp_mode
+action_writes(const struct nlattr *a, enum vtap_odp_mode later)
 {
-    enum vtap_dpdk_copy_mode mode = VTAP_DPDK_ZERO_COPY;
+    enum vtap_odp_mode mode = VTAP_ODP_ZERO_COPY;
     const struct nlattr *b;
     size_t left;
 
@@ -115,10 +135,20 @@ action_writes(const struct nlattr *a, enum vtap_dpdk_copy_mode later)
     case OVS_ACTION_ATTR_HASH:
     case OVS_ACTION_ATTR_CT_CLEAR:
     case OVS_ACTION_ATTR_DROP:
-        return VTAP_DPDK_ZERO_COPY;
+        return VTAP_ODP_ZERO_COPY;
 
     case OVS_ACTION_ATTR_SET:
     case OVS_ACTION_ATTR_SET_MASKED:
+        /* An IPv6 neighbor discovery option (SLL, TLL) may lie anywhere
+         * among the options, past what a header copy copies. */
+        b = nl_attr_get(a);
+        if (nl_attr_get_size(a) >= NLA_HDRLEN
+            && (nl_attr_type(b) == OVS_KEY_ATTR_ND
+                || nl_attr_type(b) == OVS_KEY_ATTR_ND_EXTENSIONS)) {
+            return VTAP_ODP_FULL_COPY;
+        }
+        return VTAP_ODP_HEADER_COPY;
+
     case OVS_ACTION_ATTR_PUSH_VLAN:
     case OVS_ACTION_ATTR_POP_VLAN:
     case OVS_ACTION_ATTR_PUSH_MPLS:
@@ -129,7 +159,7 @@ action_writes(const struct nlattr *a, enum vtap_dpdk_copy_mode later)
     case OVS_ACTION_ATTR_PUSH_NSH:
     case OVS_ACTION_ATTR_POP_NSH:
     case OVS_ACTION_ATTR_TUNNEL_PUSH:
-        return VTAP_DPDK_HEADER_COPY;
+        return VTAP_ODP_HEADER_COPY;
 
     case OVS_ACTION_ATTR_SAMPLE:
         /* The nested actions run on the packet itself when the sample is
@@ -165,16 +195,16 @@ action_writes(const struct nlattr *a, enum vtap_dpdk_copy_mode later)
     case OVS_ACTION_ATTR_UNSPEC:
     case __OVS_ACTION_ATTR_MAX:
     default:
-        return VTAP_DPDK_FULL_COPY;
+        return VTAP_ODP_FULL_COPY;
     }
 }
 
 /* Sets the mode of every copy in 'actions', after which come actions that
  * need 'later'.  Returns the mode that a copy made before 'actions' needs
  * because of them. */
-static enum vtap_dpdk_copy_mode
+static enum vtap_odp_mode
 set_modes__(const struct nlattr *actions, size_t len,
-            enum vtap_dpdk_copy_mode later)
+            enum vtap_odp_mode later)
 {
     const struct nlattr *a;
     size_t n = 0, left, i;
@@ -189,26 +219,32 @@ set_modes__(const struct nlattr *actions, size_t len,
     /* 'after[i]': what the actions after the i'th one (and 'later') need,
      * computed from the end.  Nested copies are set on the way. */
     const struct nlattr **list = xmalloc(n * sizeof *list);
-    enum vtap_dpdk_copy_mode *after = xmalloc(n * sizeof *after);
+    enum vtap_odp_mode *after = xmalloc(n * sizeof *after);
 
     i = 0;
     NL_ATTR_FOR_EACH_UNSAFE (a, left, actions, len) {
         list[i++] = a;
     }
-    enum vtap_dpdk_copy_mode need = later;
+    enum vtap_odp_mode need = later;
     for (i = n; i-- > 0;) {
         after[i] = need;
         need = max_mode(need, action_writes(list[i], need));
     }
     for (i = 0; i < n; i++) {
-        if (nl_attr_type(list[i]) == OVS_ACTION_ATTR_VTAP_COPY
-            && nl_attr_get_size(list[i])
-               == sizeof(struct ovs_action_vtap_copy)) {
-            struct ovs_action_vtap_copy *vc;
+        const struct ovs_action_vtap_copy *vc;
 
-            vc = CONST_CAST(void *, nl_attr_get(list[i]));
-            if (vc->mode != VTAP_ODP_SEND_COPY) {
-                vc->mode = after[i];
+        if (nl_attr_type(list[i]) == OVS_ACTION_ATTR_VTAP_COPY
+            && (vc = vtap_odp_get_copy(list[i], NULL, NULL))
+            && is_dpdk_mode(vc->mode)) {
+            struct ovs_action_vtap_copy *w = CONST_CAST(void *, vc);
+
+            w->mode = after[i];
+            if (w->flags & VTAP_ODP_F_SINGLE_SEG
+                && (w->mode == VTAP_ODP_HEADER_COPY
+                    || (w->mode == VTAP_ODP_ZERO_COPY && w->vlan_tci))) {
+                /* Both make a chain: a header mbuf before the shared
+                 * data. */
+                w->mode = VTAP_ODP_FULL_COPY;
             }
         }
     }
@@ -220,7 +256,7 @@ set_modes__(const struct nlattr *actions, size_t len,
 void
 vtap_odp_set_copy_modes(struct ofpbuf *actions)
 {
-    set_modes__(actions->data, actions->size, VTAP_DPDK_ZERO_COPY);
+    set_modes__(actions->data, actions->size, VTAP_ODP_ZERO_COPY);
 }
 
 /* Text form. */
@@ -229,27 +265,39 @@ void
 vtap_odp_format_copy(struct ds *ds, const struct nlattr *a)
 {
     const struct ovs_action_vtap_copy *vc;
+    const struct nlattr *actions;
+    size_t actions_len;
 
-    if (nl_attr_get_size(a) != sizeof *vc) {
+    vc = vtap_odp_get_copy(a, &actions, &actions_len);
+    if (!vc) {
         ds_put_format(ds, "vtap_copy(bad length %"PRIuSIZE")",
                       nl_attr_get_size(a));
         return;
     }
-    vc = nl_attr_get(a);
     ds_put_format(ds, "vtap_copy(owner=%#"PRIx64",port=%"PRIu32",mode=%s",
                   get_32aligned_u64(&vc->owner), vc->port,
-                  vtap_odp_copy_mode_to_string(vc->mode));
+                  vtap_odp_mode_to_string(vc->mode));
     if (vc->probability != UINT32_MAX) {
         ds_put_format(ds, ",probability=%"PRIu32, vc->probability);
     }
-    if (vc->meter_id != UINT32_MAX) {
-        ds_put_format(ds, ",meter=%"PRIu32, vc->meter_id);
+    if (vc->max_rate) {
+        ds_put_format(ds, ",max_rate=%"PRIu32, vc->max_rate);
     }
     if (vc->snaplen) {
         ds_put_format(ds, ",snaplen=%"PRIu32, vc->snaplen);
     }
     if (vc->vlan_tci) {
         ds_put_format(ds, ",vlan=%"PRIu16, vc->vlan_tci);
+    }
+    if (vc->flags & VTAP_ODP_F_SINGLE_SEG) {
+        ds_put_cstr(ds, ",single_seg");
+    }
+    if (vc->mode == VTAP_ODP_CLONE) {
+        ds_put_cstr(ds, ",actions(");
+        if (actions_len) {
+            format_odp_actions(ds, actions, actions_len, NULL);
+        }
+        ds_put_char(ds, ')');
     }
     ds_put_char(ds, ')');
 }
@@ -273,12 +321,32 @@ parse_number(const char **s, uint64_t max, uint64_t *value)
     return true;
 }
 
+/* Returns the length of the text in parentheses that starts at 's' (just
+ * after the opening one), or 0 if they do not close. */
+static size_t
+parenthesized_len(const char *s)
+{
+    int depth = 1;
+
+    for (const char *p = s; *p; p++) {
+        if (*p == '(') {
+            depth++;
+        } else if (*p == ')' && !--depth) {
+            return p - s;
+        }
+    }
+    return 0;
+}
+
 int
 vtap_odp_parse_copy(const char *s, struct ofpbuf *actions)
 {
     const char *p = s + strlen("vtap_copy(");
     uint64_t owner = 0, port = UINT64_MAX, probability = UINT32_MAX;
-    uint64_t meter = UINT32_MAX, snaplen = 0, vlan = 0;
+    uint64_t max_rate = 0, snaplen = 0, vlan = 0;
+    const char *nested = NULL;
+    size_t nested_len = 0;
+    uint8_t flags = 0;
     int mode = -1;
 
     while (*p != ')') {
@@ -292,18 +360,29 @@ vtap_odp_parse_copy(const char *s, struct ofpbuf *actions)
             value = &port;
         } else if (!strncmp(p, "probability=", (n = 12))) {
             value = &probability;
-        } else if (!strncmp(p, "meter=", (n = 6))) {
-            value = &meter;
+        } else if (!strncmp(p, "max_rate=", (n = 9))) {
+            value = &max_rate;
         } else if (!strncmp(p, "snaplen=", (n = 8))) {
             value = &snaplen;
         } else if (!strncmp(p, "vlan=", (n = 5))) {
             value = &vlan;
             max = UINT16_MAX;
+        } else if (!strncmp(p, "single_seg", (n = 10))
+                   && (p[n] == ',' || p[n] == ')')) {
+            flags |= VTAP_ODP_F_SINGLE_SEG;
+            p += n;
+        } else if (!strncmp(p, "actions(", (n = 8))) {
+            nested = p + n;
+            nested_len = parenthesized_len(nested);
+            if (!nested_len && *nested != ')') {
+                return -EINVAL;
+            }
+            p = nested + nested_len + 1;
         } else if (!strncmp(p, "mode=", (n = 5))) {
             p += n;
             mode = -1;
             for (int m = 0; m < VTAP_ODP_N_MODES; m++) {
-                const char *name = vtap_odp_copy_mode_to_string(m);
+                const char *name = vtap_odp_mode_to_string(m);
 
                 if (!strncmp(p, name, strlen(name))
                     && (p[strlen(name)] == ',' || p[strlen(name)] == ')')) {
@@ -331,15 +410,37 @@ vtap_odp_parse_copy(const char *s, struct ofpbuf *actions)
         }
     }
     if (port == UINT64_MAX || mode < 0
-        || (mode == VTAP_ODP_SEND_COPY && meter != UINT32_MAX)) {
+        || (nested != NULL) != (mode == VTAP_ODP_CLONE)) {
         return -EINVAL;
     }
 
+    struct ovs_action_vtap_copy vc = {
+        .port = port,
+        .probability = probability,
+        .max_rate = max_rate,
+        .snaplen = snaplen,
+        .vlan_tci = vlan,
+        .flags = flags,
+    };
+    put_32aligned_u64(&vc.owner, owner);
+
     size_t ofs = actions->size;
-    vtap_odp_put_copy(actions, owner, u32_to_odp(port), probability, meter,
-                      snaplen, vlan);
-    struct nlattr *attr = ofpbuf_at_assert(actions, ofs, NLA_HDRLEN);
-    struct ovs_action_vtap_copy *vc = CONST_CAST(void *, nl_attr_get(attr));
-    vc->mode = mode;
+    size_t clone = vtap_odp_put_copy(actions, &vc, mode);
+    if (mode == VTAP_ODP_CLONE) {
+        char *text = xmemdup0(nested, nested_len);
+        int error = odp_actions_from_string(text, NULL, actions);
+
+        free(text);
+        if (error) {
+            actions->size = ofs;
+            return -EINVAL;
+        }
+        vtap_odp_end_clone(actions, clone);
+    } else {
+        struct nlattr *attr = ofpbuf_at_assert(actions, ofs, NLA_HDRLEN);
+        struct ovs_action_vtap_copy *w = CONST_CAST(void *, nl_attr_get(attr));
+
+        w->mode = mode;
+    }
     return p + 1 - s;
 }

@@ -35,9 +35,7 @@
 #include "ovs-atomic.h"
 #include "ovs-thread.h"
 #include "packets.h"
-#include "random.h"
 #include "socket-util.h"
-#include "userspace-tso.h"
 #include "util.h"
 #include "vtap-odp.h"
 
@@ -45,7 +43,6 @@ VLOG_DEFINE_THIS_MODULE(vtap_send);
 
 COVERAGE_DEFINE(vtap_send_copy);
 COVERAGE_DEFINE(vtap_send_failed);
-COVERAGE_DEFINE(vtap_send_sampled_out);
 
 static atomic_bool vtap_send_on = ATOMIC_VAR_INIT(true);
 
@@ -65,14 +62,13 @@ vtap_send_enabled(void)
 }
 
 bool
-vtap_send_supported(const struct netdev *netdev)
+vtap_send_netdev_supported(const struct netdev *netdev)
 {
 #ifdef __linux__
     /* netdev-linux's "system" class is the one that sends with an
      * AF_PACKET socket; its "tap" and "internal" classes write to a tap
      * device's file descriptor instead. */
-    return (netdev && !strcmp(netdev_get_type(netdev), "system")
-            && !userspace_tso_enabled() && vtap_send_enabled());
+    return netdev && !strcmp(netdev_get_type(netdev), "system");
 #else
     return false;
 #endif
@@ -108,17 +104,16 @@ vtap_send_socket(void)
     return sock;
 }
 
-/* Points 'iov' at the copy of 'packet' that 'vc' asks for: with 'tag' after
- * the MAC addresses if 'vc' has one, at most 'vc->snaplen' bytes if it has
- * one.  Returns the number of iovecs used. */
+/* Points 'iov' at the copy of 'packet' that 'vc' asks for: with 'tag'
+ * after the MAC addresses if 'vc' has one, 'len' bytes long.  Returns the
+ * number of iovecs used. */
 static size_t
 vtap_send_frame(const struct ovs_action_vtap_copy *vc,
                 const struct dp_packet *packet, const ovs_be16 tag[2],
-                struct iovec iov[3])
+                size_t len, struct iovec iov[3])
 {
     const uint8_t *data = dp_packet_data(packet);
     size_t size = dp_packet_size(packet);
-    size_t limit = vc->snaplen ? vc->snaplen : SIZE_MAX;
     size_t n = 0;
 
     if (vc->vlan_tci && size >= 2 * ETH_ADDR_LEN) {
@@ -137,8 +132,8 @@ vtap_send_frame(const struct ovs_action_vtap_copy *vc,
      * path's push_vlan then output(max_len=snaplen) does. */
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
-        if (used + iov[i].iov_len >= limit) {
-            iov[i].iov_len = limit - used;
+        if (used + iov[i].iov_len >= len) {
+            iov[i].iov_len = len - used;
             return i + 1;
         }
         used += iov[i].iov_len;
@@ -146,48 +141,39 @@ vtap_send_frame(const struct ovs_action_vtap_copy *vc,
     return n;
 }
 
-void
-vtap_send_batch(const struct ovs_action_vtap_copy *vc,
-                const struct netdev *netdev,
-                const struct dp_packet_batch *packets)
+size_t
+vtap_send_copies(const struct ovs_action_vtap_copy *vc,
+                 const struct netdev *netdev,
+                 const struct dp_packet *packets[], const uint32_t lens[],
+                 size_t n, uint64_t *bytes)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct mmsghdr mmsg[NETDEV_MAX_BURST];
     struct iovec iov[NETDEV_MAX_BURST][3];
     ovs_be16 tag[2] = { htons(ETH_TYPE_VLAN), htons(vc->vlan_tci) };
-    size_t n = 0, n_sampled_out = 0, n_failed = 0;
-    const struct dp_packet *packet;
     int sock = vtap_send_socket();
     int ifindex = netdev_get_ifindex(netdev);
+    size_t n_sent = 0;
 
     struct sockaddr_ll sll = { .sll_family = AF_PACKET,
                                .sll_ifindex = ifindex };
 
-    DP_PACKET_BATCH_FOR_EACH (i, packet, packets) {
-        /* Sampling first: a packet left out costs nothing more. */
-        if (vc->probability != UINT32_MAX
-            && (!vc->probability || random_uint32() > vc->probability)) {
-            n_sampled_out++;
-            continue;
-        }
-        mmsg[n].msg_hdr = (struct msghdr) {
-            .msg_name = &sll,
-            .msg_namelen = sizeof sll,
-            .msg_iov = iov[n],
-            .msg_iovlen = vtap_send_frame(vc, packet, tag, iov[n]),
-        };
-        n++;
-    }
-    COVERAGE_ADD(vtap_send_sampled_out, n_sampled_out);
-    if (!n) {
-        return;
-    }
+    ovs_assert(n <= NETDEV_MAX_BURST);
     if (sock < 0 || ifindex <= 0) {
         VLOG_WARN_RL(&rl, "%s: cannot send tap copies: %s",
                      netdev_get_name(netdev),
                      ovs_strerror(sock < 0 ? -sock : -ifindex));
         COVERAGE_ADD(vtap_send_failed, n);
-        return;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mmsg[i].msg_hdr = (struct msghdr) {
+            .msg_name = &sll,
+            .msg_namelen = sizeof sll,
+            .msg_iov = iov[i],
+            .msg_iovlen = vtap_send_frame(vc, packets[i], tag, lens[i],
+                                          iov[i]),
+        };
     }
 
     /* Like netdev-linux's own batch send, except that one frame the device
@@ -202,21 +188,28 @@ vtap_send_batch(const struct ovs_action_vtap_copy *vc,
         if (error) {
             VLOG_WARN_RL(&rl, "%s: sending a tap copy failed: %s",
                          netdev_get_name(netdev), ovs_strerror(error));
-            n_failed++;
             ofs++;
         } else {
+            for (int i = 0; i < retval; i++) {
+                *bytes += lens[ofs + i];
+            }
+            n_sent += retval;
             ofs += retval;
         }
     }
-    COVERAGE_ADD(vtap_send_copy, n - n_failed);
-    COVERAGE_ADD(vtap_send_failed, n_failed);
+    COVERAGE_ADD(vtap_send_copy, n_sent);
+    COVERAGE_ADD(vtap_send_failed, n - n_sent);
+    return n_sent;
 }
 #else  /* !__linux__ */
-void
-vtap_send_batch(const struct ovs_action_vtap_copy *vc OVS_UNUSED,
-                const struct netdev *netdev OVS_UNUSED,
-                const struct dp_packet_batch *packets OVS_UNUSED)
+size_t
+vtap_send_copies(const struct ovs_action_vtap_copy *vc OVS_UNUSED,
+                 const struct netdev *netdev OVS_UNUSED,
+                 const struct dp_packet *packets[] OVS_UNUSED,
+                 const uint32_t lens[] OVS_UNUSED, size_t n OVS_UNUSED,
+                 uint64_t *bytes OVS_UNUSED)
 {
-    /* vtap_send_supported() is false: translation emits no such action. */
+    /* vtap_send_netdev_supported() is false: no copy takes this path. */
+    return 0;
 }
 #endif /* !__linux__ */

@@ -32,31 +32,36 @@
  * happens to the packet afterwards cannot reach the copy, which was made
  * before the action returned.
  *
- * Translation (ofproto/ofproto-dpif-xlate.c, xlate_vtap_send_copy()) emits
- * the vtap_copy action in mode "send" for this; vtap_send_supported() says
- * when it may. */
+ * Translation emits the vtap_copy action in mode "send" for this
+ * (vtap_send_supported() says when it may), and lib/vtap-exec.c, which
+ * executes it, calls vtap_send_copies(). */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-struct dp_packet_batch;
+struct dp_packet;
 struct netdev;
 struct ovs_action_vtap_copy;
 
 /* Returns true if copies to 'netdev' may be sent by the socket copy path:
- * it is a Linux network device sent to with an AF_PACKET socket, userspace
- * TSO is off (a TSO packet must be segmented, which netdev-linux does) and
- * the path is not turned off (vtap_send_set_enabled()). */
-bool vtap_send_supported(const struct netdev *netdev);
+ * it is a Linux network device sent to with an AF_PACKET socket.  (Whether
+ * a tap takes the path at all, with userspace TSO or the path turned off,
+ * is the offload plan's decision: vtap_plan_path().) */
+bool vtap_send_netdev_supported(const struct netdev *netdev);
 
-/* Sends to 'netdev' the copies that 'vc' asks for of the packets in
- * 'packets', which are left unchanged.  Any thread. */
-void vtap_send_batch(const struct ovs_action_vtap_copy *vc,
-                     const struct netdev *netdev,
-                     const struct dp_packet_batch *packets);
+/* Sends to 'netdev' a copy of each of the 'n' 'packets' (left unchanged),
+ * 'lens[i]' bytes long, tagged as 'vc' asks (lib/vtap-exec.c computed
+ * 'lens' from the cut, the tag and the snap length).  Returns how many the
+ * device took, and adds their bytes to '*bytes'.  Any thread. */
+size_t vtap_send_copies(const struct ovs_action_vtap_copy *vc,
+                        const struct netdev *netdev,
+                        const struct dp_packet *packets[],
+                        const uint32_t lens[], size_t n, uint64_t *bytes);
 
-/* Turns the socket copy path on (the default) or off for the translations
- * that follow; off, copies go through OVS's own output (sample()).  For
- * tests and benchmarks that compare the two. */
+/* Turns the socket copy path on (the default) or off; off, copies are
+ * clones that OVS's own output sends.  The taps' plan reads it (taps must
+ * be configured again).  For tests and benchmarks that compare the two. */
 void vtap_send_set_enabled(bool enabled);
 bool vtap_send_enabled(void);
 

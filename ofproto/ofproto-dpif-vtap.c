@@ -23,6 +23,7 @@
 
 #include "cmap.h"
 #include "dpif.h"
+#include "dpif-netdev.h"
 #include "flow.h"
 #include "hash.h"
 #include "hmapx.h"
@@ -42,8 +43,12 @@
 #include "packets.h"
 #include "seq.h"
 #include "timeval.h"
+#include "unaligned.h"
 #include "util.h"
 #include "vtap-dpdk.h"
+#include "vtap-exec.h"
+#include "vtap-odp.h"
+#include "vtap-send.h"
 
 VLOG_DEFINE_THIS_MODULE(vtap_dpif);
 
@@ -55,7 +60,7 @@ struct vtap_dpif_stats {
 
 /* One tap of a configuration. */
 struct vtap_dpif_tap {
-    struct vtap_copy copy;      /* Points into 'name' and 'ofpacts'. */
+    struct vtap_xlate_copy copy;      /* Points into 'name' and 'ofpacts'. */
     char *name;
     char *key;                  /* See vtap_dpif_tap_key(). */
     struct ofpbuf ofpacts;
@@ -88,6 +93,8 @@ struct vtap_dpif {
 
     /* Main thread only. */
     struct shash meters;        /* Tap key -> struct vtap_dpif_meter *. */
+    uint32_t *dead_meters;      /* Ids of meters to delete once synced. */
+    size_t n_dead_meters, allocated_dead_meters;
 
     /* Waiting for the revalidators to apply the last change to every cached
      * datapath flow (see ofproto_vtap_synced()). */
@@ -225,34 +232,36 @@ vtap_dpif_meter_set(struct ofproto_dpif *ofproto, uint32_t id, uint32_t rate)
                           (ofproto_meter_id) { .uint32 = id }, &config);
 }
 
-struct vtap_dpif_meter_free {
-    struct ofproto_dpif *ofproto;
-    uint32_t id;
-};
-
+/* Deletes 'meter' once no cached datapath flow can still name it: when the
+ * revalidators have applied the change that dropped it (see
+ * vtap_dpif_sync_run()).  Freed earlier, its id could go to another tap's
+ * meter while a flow not yet revalidated still meters copies with it. */
 static void
-vtap_dpif_meter_free_cb(void *arg_)
+vtap_dpif_meter_destroy(struct vtap_dpif *vd, struct vtap_dpif_meter *meter)
 {
-    struct vtap_dpif_meter_free *arg = arg_;
-
-    dpif_meter_del(arg->ofproto->backer->dpif,
-                   (ofproto_meter_id) { .uint32 = arg->id }, NULL, 0);
-    id_pool_free_id(arg->ofproto->backer->meter_ids, arg->id);
-    free(arg);
+    if (vd->n_dead_meters >= vd->allocated_dead_meters) {
+        vd->dead_meters = x2nrealloc(vd->dead_meters,
+                                     &vd->allocated_dead_meters,
+                                     sizeof *vd->dead_meters);
+    }
+    vd->dead_meters[vd->n_dead_meters++] = meter->id;
+    free(meter);
 }
 
-/* Deletes 'meter' once no translation can still be using it, as
- * ofproto-dpif does for OpenFlow meters. */
+/* Deletes the meters that vtap_dpif_meter_destroy() kept for later. */
 static void
-vtap_dpif_meter_destroy(struct ofproto_dpif *ofproto,
-                        struct vtap_dpif_meter *meter)
+vtap_dpif_meters_free_dead(struct vtap_dpif *vd)
 {
-    struct vtap_dpif_meter_free *arg = xmalloc(sizeof *arg);
+    struct ofproto_dpif *ofproto = vd->ofproto;
 
-    arg->ofproto = ofproto;
-    arg->id = meter->id;
-    ovsrcu_postpone__(vtap_dpif_meter_free_cb, arg);
-    free(meter);
+    for (size_t i = 0; i < vd->n_dead_meters; i++) {
+        uint32_t id = vd->dead_meters[i];
+
+        dpif_meter_del(ofproto->backer->dpif,
+                       (ofproto_meter_id) { .uint32 = id }, NULL, 0);
+        id_pool_free_id(ofproto->backer->meter_ids, id);
+    }
+    vd->n_dead_meters = 0;
 }
 
 /* Returns the datapath meter id for a tap with 'key' that may send 'rate'
@@ -273,7 +282,7 @@ vtap_dpif_meter_get(struct vtap_dpif *vd, const char *key, uint32_t rate,
     meter = shash_find_and_delete(&vd->meters, key);
     if (meter && meter->rate != rate
         && vtap_dpif_meter_set(vd->ofproto, meter->id, rate)) {
-        vtap_dpif_meter_destroy(vd->ofproto, meter);
+        vtap_dpif_meter_destroy(vd, meter);
         meter = NULL;
     }
     if (!meter) {
@@ -305,7 +314,7 @@ vtap_dpif_meters_sweep(struct vtap_dpif *vd, struct shash *kept)
     struct shash_node *node;
 
     SHASH_FOR_EACH (node, &vd->meters) {
-        vtap_dpif_meter_destroy(vd->ofproto, node->data);
+        vtap_dpif_meter_destroy(vd, node->data);
     }
     shash_destroy(&vd->meters);
     shash_swap(&vd->meters, kept);
@@ -397,10 +406,11 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             VLOG_WARN_RL(&rl, "tap %s: %s; it makes no copies", info->name,
                          meter_error);
         }
-        t->copy = (struct vtap_copy) {
+        t->copy = (struct vtap_xlate_copy) {
             .tap_id = info->id,
             .enabled = info->enabled,
             .tap_name = t->name,
+            .max_rate = info->max_rate,
             .meter_id = meter_id,
             /* A rate limit that cannot be enforced makes no copies rather
              * than unlimited ones. */
@@ -413,15 +423,17 @@ vtap_dpif_config_create(struct vtap_dpif *vd,
             .stats = (old_tap
                       ? vtap_dpif_stats_ref(old_tap->copy.stats)
                       : vtap_dpif_stats_create()),
-            .dpdk = info->dpdk_clone,
+            .path = info->copy_path,
             .owner = info->owner,
             .output_port = u16_to_ofp(info->output_ports[0]),
-            .snaplen = info->snaplen,
+            /* As the sample() path's truncation leaves room for the tag
+             * (vtap_dpif_put_copy_actions()). */
+            .snaplen = (info->snaplen && info->output_vlan
+                        ? MAX(info->snaplen, ETH_HEADER_LEN + VLAN_HEADER_LEN)
+                        : info->snaplen),
             .vlan_tci = info->output_vlan,
         };
-        if (t->copy.dpdk) {
-            vtap_dpdk_tap_ref(t->copy.owner);
-        }
+        vtap_exec_tap_ref(t->copy.owner);
         for (size_t j = 0; j < info->n_output_ports; j++) {
             hmapx_add(&cfg->output_ports,
                       (void *) (uintptr_t) info->output_ports[j]);
@@ -486,6 +498,11 @@ vtap_dpif_sync_run(struct vtap_dpif *vd)
                      vd->ofproto->up.name, VTAP_DPIF_SYNC_TIMEOUT_MS);
         vd->sync_rounds = 0;
     }
+    if (!vd->sync_rounds) {
+        /* Every meter dropped before the last change is now unused: each
+         * change starts a synchronisation anew. */
+        vtap_dpif_meters_free_dead(vd);
+    }
     return !vd->sync_rounds;
 }
 
@@ -499,16 +516,6 @@ ofproto_vtap_synced(void)
         synced = vtap_dpif_sync_run(vd) && synced;
     }
     return synced;
-}
-
-void
-ofproto_vtap_revalidate_all(void)
-{
-    struct vtap_dpif *vd;
-
-    CMAP_FOR_EACH (vd, node, &vtap_dpifs) {
-        udpif_revalidate(vtap_dpif_udpif(vd));
-    }
 }
 
 void
@@ -561,12 +568,10 @@ ofproto_vtap_set(struct ofproto *ofproto_, struct vtap_classifier *classifier)
         vtap_dpif_meters_sweep(vd, &no_meters);
     }
     if (old) {
-        /* The DPDK clone path's counters are the main thread's to remove:
-         * taps that the new configuration still has keep theirs. */
+        /* The copy action's counters are the main thread's to remove: taps
+         * that the new configuration still has keep theirs. */
         for (size_t i = 0; i < old->n_taps; i++) {
-            if (old->taps[i].copy.dpdk) {
-                vtap_dpdk_tap_unref(old->taps[i].copy.owner);
-            }
+            vtap_exec_tap_unref(old->taps[i].copy.owner);
         }
         ovsrcu_postpone__(vtap_dpif_config_destroy_cb, old);
     }
@@ -594,6 +599,8 @@ ofproto_vtap_remove(struct ofproto *ofproto_)
 
     if (vd) {
         ofproto_vtap_set(ofproto_, NULL);
+        vtap_dpif_meters_free_dead(vd);
+        free(vd->dead_meters);
         shash_destroy(&vd->meters);
         cmap_remove(&vtap_dpifs, &vd->node, hash_pointer(ofproto, 0));
         ovsrcu_postpone__(vtap_dpif_free_cb, vd);
@@ -643,6 +650,32 @@ vtap_dpif_config_find_tap(const struct vtap_dpif_config *cfg, uint32_t id)
     return NULL;
 }
 
+static atomic_bool vtap_copy_action_on = ATOMIC_VAR_INIT(true);
+
+void
+ofproto_vtap_set_copy_action(bool enabled)
+{
+    atomic_store_relaxed(&vtap_copy_action_on, enabled);
+}
+
+bool
+ofproto_vtap_copy_action(void)
+{
+    bool on;
+
+    atomic_read_relaxed(&vtap_copy_action_on, &on);
+    return on;
+}
+
+bool
+ofproto_vtap_has_copy_action(const struct ofproto *ofproto_)
+{
+    const struct ofproto_dpif *ofproto = vtap_dpif_cast(ofproto_);
+
+    return (ofproto && dpif_is_netdev(ofproto->backer->dpif)
+            && ofproto_vtap_copy_action());
+}
+
 bool
 ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
                        struct ofproto_vtap_stats *stats)
@@ -657,9 +690,14 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
         return false;
     }
 
-    struct vtap_dpdk_stats *dpdk_stats = stats->dpdk_stats;
     memset(stats, 0, sizeof *stats);
-    stats->dpdk_stats = dpdk_stats;
+    if (tap->copy.path != VTAP_PATH_SAMPLE
+        && dpif_is_netdev(ofproto->backer->dpif)) {
+        stats->delivered = vtap_exec_get_stats(tap->copy.owner,
+                                               &stats->exec);
+        return true;
+    }
+
     atomic_read_relaxed(&tap->copy.stats->n_packets,
                         &stats->selected_packets);
     atomic_read_relaxed(&tap->copy.stats->n_bytes, &stats->selected_bytes);
@@ -677,12 +715,6 @@ ofproto_vtap_get_stats(const struct ofproto *ofproto_, uint32_t id,
             stats->rate_limited = true;
             stats->dropped_packets = band.packet_count;
             stats->dropped_bytes = band.byte_count;
-        }
-    }
-    if (tap->copy.dpdk) {
-        stats->dpdk = true;
-        if (stats->dpdk_stats) {
-            vtap_dpdk_get_stats(tap->copy.owner, stats->dpdk_stats);
         }
     }
     return true;
@@ -766,7 +798,7 @@ vtap_dpif_unwildcard(const struct vtap_flow_key *mask,
  * packet: its owner, unique in the process (tap ids are per bridge, and a
  * packet may cross bridges through patch ports). */
 static uint64_t
-vtap_xlate_copy_key(const struct vtap_copy *copy)
+vtap_xlate_copy_key(const struct vtap_xlate_copy *copy)
 {
     return copy->owner ? copy->owner : (UINT64_C(1) << 63) | copy->tap_id;
 }
@@ -774,7 +806,7 @@ vtap_xlate_copy_key(const struct vtap_copy *copy)
 /* Remembers that 'copy''s tap copies the packet being translated.  Returns
  * false if it already did. */
 static bool
-vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_copy *copy)
+vtap_xlate_mark_copied(struct vtap_xlate *state, const struct vtap_xlate_copy *copy)
 {
     uint64_t key = vtap_xlate_copy_key(copy);
 
@@ -852,7 +884,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
                   struct vtap_xlate *state, ofp_port_t port,
                   enum vtap_direction dir, const struct flow *flow,
                   struct flow_wildcards *wc,
-                  const struct vtap_copy *copies[], size_t max_copies)
+                  const struct vtap_xlate_copy *copies[], size_t max_copies)
 {
     const struct vtap_dpif_config *cfg = vtap_dpif_config_get(ofproto);
     uint32_t ids[VTAP_XLATE_MAX_COPIES];
@@ -891,7 +923,7 @@ vtap_xlate_lookup(const struct ofproto_dpif *ofproto,
     return n_copies;
 }
 
-const struct vtap_copy *
+const struct vtap_xlate_copy *
 vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
                       struct vtap_xlate *state, uint32_t tap_id,
                       const char **why_not, struct vtap_dpif_stats **misses)
@@ -921,6 +953,50 @@ vtap_xlate_tap_action(const struct ofproto_dpif *ofproto,
         return NULL;
     }
     return &tap->copy;
+}
+
+enum vtap_copy_path
+vtap_xlate_copy_path(const struct vtap_xlate_copy *copy, bool copy_action,
+                     const struct vtap_copy_output *out)
+{
+    if (!copy_action || copy->path == VTAP_PATH_SAMPLE) {
+        return VTAP_PATH_SAMPLE;
+    }
+    /* The socket and DPDK paths make the copy themselves, for a port of
+     * the datapath, from an Ethernet frame (they tag it after its MACs). */
+    bool made_here = out->netdev && out->local && out->ethernet;
+    switch (copy->path) {
+    case VTAP_PATH_DPDK:
+        return (made_here && vtap_dpdk_netdev_is_dpdk(out->netdev)
+                ? VTAP_PATH_DPDK : VTAP_PATH_CLONE);
+    case VTAP_PATH_SEND:
+        return (made_here && vtap_send_netdev_supported(out->netdev)
+                ? VTAP_PATH_SEND : VTAP_PATH_CLONE);
+    case VTAP_PATH_NONE:
+    case VTAP_PATH_EBPF:
+    case VTAP_PATH_SAMPLE:
+    case VTAP_PATH_CLONE:
+    default:
+        return VTAP_PATH_CLONE;
+    }
+}
+
+void
+vtap_xlate_copy_action(const struct vtap_xlate_copy *copy, odp_port_t port,
+                       const struct netdev *netdev,
+                       struct ovs_action_vtap_copy *vc)
+{
+    *vc = (struct ovs_action_vtap_copy) {
+        .port = odp_to_u32(port),
+        .probability = copy->probability,
+        .max_rate = copy->max_rate,
+        .snaplen = copy->snaplen,
+        .vlan_tci = copy->vlan_tci,
+        .flags = (netdev && vtap_dpdk_netdev_is_dpdk(netdev)
+                  && vtap_dpdk_netdev_single_seg(netdev)
+                  ? VTAP_ODP_F_SINGLE_SEG : 0),
+    };
+    put_32aligned_u64(&vc->owner, copy->owner);
 }
 
 bool

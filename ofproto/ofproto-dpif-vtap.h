@@ -22,17 +22,23 @@
  * ovs-vswitchd hands each bridge's compiled tap policy (a vtap_classifier)
  * to its ofproto with ofproto_vtap_set().  Translation (ofproto-dpif-xlate)
  * then asks, at the packet's ingress and at each of its outputs, which taps
- * select it, and emits for each one a datapath copy: a sample() action whose
- * nested actions were prepared here at configuration time (push the copy's
- * VLAN tag, output to the monitor port, truncated to the snap length).
- * Nothing of that happens per packet: the datapath flow caches it, and a
- * change of policy revalidates the cached flows. */
+ * select it, and emits for each one a datapath copy: in the userspace
+ * datapath, a tap copy action (lib/vtap-odp.h) that sends, clones or
+ * copies the packet as its monitor's port suits and counts what reached
+ * it; in the kernel datapath, a sample() action.  The actions that deliver
+ * a copy were prepared here at configuration time (push the copy's VLAN
+ * tag, output to the monitor port, truncated to the snap length).  Nothing
+ * of that happens per packet: the datapath flow caches it, and a change of
+ * policy revalidates the cached flows.  A packet that recirculates carries
+ * the taps that copied it (struct vtap_frozen), so that each tap copies it
+ * once. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "openvswitch/types.h"
+#include "vtap-exec.h"
 #include "vtap/capi/vtap.h"
 
 struct flow;
@@ -40,8 +46,8 @@ struct flow_wildcards;
 struct ofpact;
 struct ofproto;
 struct ofproto_dpif;
+struct netdev;
 struct vtap_dpif_stats;
-struct vtap_dpdk_stats;
 
 /* Configuration, from ovs-vswitchd's main thread. */
 
@@ -50,11 +56,6 @@ struct vtap_dpdk_stats;
  * revalidated, so the change reaches them too.  Does nothing, and destroys
  * 'classifier', if 'ofproto' is not an ofproto-dpif bridge. */
 void ofproto_vtap_set(struct ofproto *, struct vtap_classifier *classifier);
-
-/* Makes the revalidators translate every cached datapath flow of every
- * bridge with taps again, for a change that is not in the taps themselves
- * (vtap/native-send). */
-void ofproto_vtap_revalidate_all(void);
 
 /* Returns true if every change made by ofproto_vtap_set() so far has reached
  * every flow that the datapaths had cached when it was made: a packet of such
@@ -78,22 +79,23 @@ uint64_t ofproto_vtap_get_action_misses(const struct ofproto *);
 /* Returns the tap policy of 'ofproto' (main thread only), or NULL. */
 const struct vtap_classifier *ofproto_vtap_get(const struct ofproto *);
 
-/* What the native backend knows of one tap's copies. */
+/* What the native backend knows of one tap's copies.
+ *
+ * In the userspace datapath, a tap copy action (lib/vtap-exec.h) makes
+ * every copy and counts what reached the monitor's port: 'delivered'.
+ * Elsewhere (and with vtap/copy-action off), a sample() makes them, which
+ * counts nothing: the flows' statistics say what the tap selected. */
 struct ofproto_vtap_stats {
+    bool delivered;             /* 'exec' holds the counters; else: */
+    struct vtap_exec_stats exec;
+
     uint64_t selected_packets;  /* Packets the tap selected... */
     uint64_t selected_bytes;    /* ...and their bytes. */
     bool sampled;               /* If true, 1 in 'sampling' of them was
-                                 * copied, on average: the datapath does
-                                 * not count which. */
+                                 * copied, on average. */
     bool rate_limited;          /* If true, 'dropped_*' are known: */
     uint64_t dropped_packets;   /* Copies that max_rate dropped... */
     uint64_t dropped_bytes;     /* ...and their bytes. */
-
-    /* Taps on the DPDK clone path only: what it counted (the copies it
-     * made, sampled out, failed to allocate, and in which mode). */
-    bool dpdk;
-    struct vtap_dpdk_stats *dpdk_stats;  /* Set by the caller: may be NULL
-                                          * if it does not want them. */
 };
 
 /* Stores in '*stats' what is known of the copies of the tap with 'id'.
@@ -101,29 +103,69 @@ struct ofproto_vtap_stats {
 bool ofproto_vtap_get_stats(const struct ofproto *, uint32_t id,
                             struct ofproto_vtap_stats *stats);
 
+/* Turns the tap copy action of the userspace datapath on (the default) or
+ * off; off, a sample() makes the copies, as in the kernel datapath, so
+ * that tests can run that path here.  The taps' plan reads it (taps must
+ * be configured again). */
+void ofproto_vtap_set_copy_action(bool enabled);
+bool ofproto_vtap_copy_action(void);
+
+/* Returns true if the datapath of 'ofproto' has the tap copy action (it is
+ * the userspace datapath) and it is on. */
+bool ofproto_vtap_has_copy_action(const struct ofproto *);
+
+
 /* Translation side. */
 
 /* One copy to make: everything xlate needs, prepared at configuration. */
-struct vtap_copy {
+struct vtap_xlate_copy {
     uint32_t tap_id;
     const char *tap_name;
     bool enabled;               /* Disabled taps only count tap() misses. */
+    uint64_t owner;             /* The tap's counters (lib/vtap-exec.h). */
     uint32_t probability;       /* OVS_SAMPLE_ATTR_PROBABILITY. */
-    uint32_t meter_id;          /* Datapath meter for max_rate, or
-                                 * UINT32_MAX for none. */
+    uint32_t max_rate;          /* Copies per second at most, 0: none. */
+    uint32_t meter_id;          /* Datapath meter for max_rate in a
+                                 * sample(), or UINT32_MAX for none. */
     const struct ofpact *ofpacts; /* Actions that deliver the copy. */
     size_t ofpacts_len;
-    struct vtap_dpif_stats *stats;
+    struct vtap_dpif_stats *stats;  /* What a sample() path selected. */
 
-    /* The DPDK clone path: if 'dpdk', a userspace datapath copies the
-     * packet with its own action (lib/vtap-odp.h) when 'output_port' is a
-     * DPDK port, instead of running 'ofpacts' in a sample(). */
-    bool dpdk;
-    uint64_t owner;             /* The tap's counters in lib/vtap-dpdk.c. */
+    enum vtap_copy_path path;   /* How the plan says the datapath makes the
+                                 * copies (never VTAP_PATH_EBPF or
+                                 * VTAP_PATH_NONE). */
     ofp_port_t output_port;
-    uint32_t snaplen;           /* 0: whole packet. */
+    uint32_t snaplen;           /* 0: whole packet.  With a tag, at least a
+                                 * tagged Ethernet header. */
     uint16_t vlan_tci;          /* 0: untagged. */
 };
+
+/* Where a copy goes, as translation found it. */
+struct vtap_copy_output {
+    const struct netdev *netdev; /* The port (for a bond, the member the
+                                  * bond picks), or NULL if none. */
+    bool local;                 /* A port of the datapath itself: not a
+                                 * tunnel nor a patch port. */
+    bool ethernet;              /* The packet is an Ethernet frame. */
+};
+
+/* Returns the path that makes 'copy' to 'out': the one the offload plan
+ * chose for its tap (vtap_plan_path()), unless this packet cannot take it:
+ * the socket and DPDK paths copy an Ethernet frame to a port of the
+ * datapath itself (for a bond, the member the bond picks), of their kind;
+ * a copy that cannot take them is a clone, and one without a datapath copy
+ * action (not the userspace datapath) a sample(). */
+enum vtap_copy_path vtap_xlate_copy_path(const struct vtap_xlate_copy *copy,
+                                         bool copy_action,
+                                         const struct vtap_copy_output *out);
+
+/* Fills in '*vc', the fixed part of the copy action for 'copy' to
+ * datapath port 'port' (ODPP_NONE if only nested actions know it), whose
+ * netdev is 'netdev' (or NULL). */
+struct ovs_action_vtap_copy;
+void vtap_xlate_copy_action(const struct vtap_xlate_copy *copy, odp_port_t port,
+                            const struct netdev *netdev,
+                            struct ovs_action_vtap_copy *vc);
 
 /* Per-translation state of the native backend, a member of xlate_ctx that
  * starts zeroed. */
@@ -180,14 +222,14 @@ void vtap_frozen_destroy(struct vtap_frozen *);
 size_t vtap_xlate_lookup(const struct ofproto_dpif *, struct vtap_xlate *,
                          ofp_port_t port, enum vtap_direction dir,
                          const struct flow *flow, struct flow_wildcards *wc,
-                         const struct vtap_copy *copies[],
+                         const struct vtap_xlate_copy *copies[],
                          size_t max_copies);
 
 /* For a tap(id=N) action with N = 'tap_id': returns the copy to make, or
  * NULL with the reason in '*why_not'.  Sets '*misses' to the counter to add
  * the packet to when the miss counts (tap N missing or disabled), else to
  * NULL. */
-const struct vtap_copy *vtap_xlate_tap_action(const struct ofproto_dpif *,
+const struct vtap_xlate_copy *vtap_xlate_tap_action(const struct ofproto_dpif *,
                                               struct vtap_xlate *,
                                               uint32_t tap_id,
                                               const char **why_not,

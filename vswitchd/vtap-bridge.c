@@ -17,6 +17,7 @@
 #include <config.h>
 
 #include "vtap-bridge.h"
+#include "vtap-bridge-private.h"
 
 #include <limits.h>
 #ifdef __GLIBC__
@@ -28,7 +29,6 @@
 #include "dirs.h"
 #include "hash.h"
 #include "hmapx.h"
-#include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
 #include "ofproto/ofproto.h"
@@ -37,7 +37,7 @@
 #include "smap.h"
 #include "svec.h"
 #include "timeval.h"
-#include "unixctl.h"
+#include "userspace-tso.h"
 #include "util.h"
 #include "uuid.h"
 #include "vtap-dpdk.h"
@@ -47,55 +47,24 @@
 
 VLOG_DEFINE_THIS_MODULE(vtap_bridge);
 
-/* What vtap/show and the statistics need to know of one Tap row, kept by
- * value because IDL rows may go away between two reconfigurations. */
-struct vtap_bridge_tap {
-    struct hmap_node uuid_node; /* In vtap_bridge's 'taps_by_uuid'. */
-    struct uuid uuid;           /* Tap row's UUID. */
-    char *name;
-    uint32_t id;                /* 0 if the row has none and got none. */
-    uint64_t owner;             /* Unique to the row in this process. */
-    char *error;                /* Why the row is not applied, or NULL. */
-    char *backend;              /* "native", "ebpf", "dpdk" or "none". */
-    char *reason;               /* Why this backend, or NULL. */
-    char *selection;            /* e.g. "ingress vm1; egress vm2". */
-    char *output;               /* Output port's name, or NULL. */
-    bool offloaded;             /* Copies made by the eBPF backend. */
-    bool sampled;               /* sampling > 1. */
-    bool rate_limited;          /* max_rate set. */
-};
-
-/* The taps of one bridge. */
-struct vtap_bridge {
-    struct hmap_node node;      /* In 'vtap_bridges', by 'ofproto'. */
-    const struct ofproto *ofproto;
-    uint32_t serial;            /* Unique in this process: eBPF group. */
-    char *name;                 /* Bridge name. */
-
-    struct vtap_bridge_tap *taps; /* One per Tap row: established rows
-                                   * first, each part in name order. */
-    size_t n_taps;
-    struct hmap taps_by_uuid;   /* Contains "struct vtap_bridge_tap"s. */
-};
-
-static struct hmap vtap_bridges = HMAP_INITIALIZER(&vtap_bridges);
+struct hmap vtap_bridges = HMAP_INITIALIZER(&vtap_bridges);
 static uint32_t vtap_bridge_next_serial = 1;
 static uint64_t vtap_bridge_next_owner = 1;
 
-/* The eBPF backend, shared by all bridges: created when a first tap is
- * offloaded, destroyed (everything detached and unpinned) when the last one
- * goes. */
-static struct vtap_ebpf *vtap_ebpf;
-static char *vtap_ebpf_pin_dir_;
+struct vtap_engine *vtap_engine;
 
-static void vtap_bridge_unixctl_show(struct unixctl_conn *, int argc,
-                                     const char *argv[], void *aux);
-static void vtap_bridge_unixctl_fail_compile(struct unixctl_conn *,
-                                             int argc, const char *argv[],
-                                             void *aux);
-static void vtap_bridge_unixctl_native_send(struct unixctl_conn *,
-                                            int argc, const char *argv[],
-                                            void *aux);
+/* What the engine has to say, in this module's log. */
+static void
+vtap_bridge_engine_log(bool warning, const char *message)
+{
+    if (warning) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "%s", message);
+    } else {
+        VLOG_INFO("%s", message);
+    }
+}
 
 void
 vtap_bridge_init(struct ovsdb_idl *idl)
@@ -106,21 +75,16 @@ vtap_bridge_init(struct ovsdb_idl *idl)
     ovsdb_idl_omit_alert(idl, &ovsrec_tap_col_status);
     ovsdb_idl_omit(idl, &ovsrec_tap_col_external_ids);
 
-    unixctl_command_register("vtap/show", "[bridge]", 0, 1,
-                             vtap_bridge_unixctl_show, NULL);
-    unixctl_command_register("vtap/test-fail-compile", "count", 1, 1,
-                             vtap_bridge_unixctl_fail_compile, NULL);
-    unixctl_command_register("vtap/native-send", "[on|off]", 0, 1,
-                             vtap_bridge_unixctl_native_send, NULL);
+    vtap_unixctl_register();
 
-    /* What an earlier ovs-vswitchd of this run directory left in bpffs (a
-     * crash, a kill -9) is removed; the taps are offloaded afresh as they
+    /* It removes what an earlier ovs-vswitchd of this run directory left
+     * in bpffs (a crash, a kill -9); the taps are offloaded afresh as they
      * are configured. */
-    vtap_ebpf_pin_dir_ = vtap_ebpf_pin_dir(ovs_rundir());
-    char *error = vtap_ebpf_remove_stale(vtap_ebpf_pin_dir_);
-    if (error) {
-        VLOG_WARN("removing eBPF objects of an earlier run: %s", error);
-        free(error);
+    vtap_engine = vtap_engine_create(ovs_rundir(),
+                                     getenv("OVS_VTAP_TC_ATTACH"),
+                                     vtap_bridge_engine_log);
+    if (!vtap_engine) {
+        out_of_memory();
     }
 }
 
@@ -130,7 +94,7 @@ vtap_bridge_print_version(void)
     printf("OVS-vTAP %s\n", vtap_version());
 }
 
-static struct vtap_bridge *
+struct vtap_bridge *
 vtap_bridge_find(const struct ofproto *ofproto)
 {
     struct vtap_bridge *vb;
@@ -144,8 +108,7 @@ vtap_bridge_find(const struct ofproto *ofproto)
     return NULL;
 }
 
-/* Returns what 'vb' knows of the Tap row with 'uuid', or NULL. */
-static const struct vtap_bridge_tap *
+const struct vtap_bridge_tap *
 vtap_bridge_find_tap(const struct vtap_bridge *vb, const struct uuid *uuid)
 {
     const struct vtap_bridge_tap *t;
@@ -167,10 +130,10 @@ vtap_bridge_clear_taps(struct vtap_bridge *vb)
 
         free(t->name);
         free(t->error);
-        free(t->backend);
         free(t->reason);
         free(t->selection);
         free(t->output);
+        free(t->copy_error);
     }
     free(vb->taps);
     vb->taps = NULL;
@@ -335,12 +298,13 @@ vtap_bridge_load_row(const struct ofproto *ofproto, uint32_t id,
         .match = row->match,
         .output_ports = r->out,
         .n_output_ports = n_out,
-        .output_vlan = row->n_output_vlan ? *row->output_vlan : 0,
-        .snaplen = row->n_snaplen ? *row->snaplen : 0,
-        .sampling = row->n_sampling ? *row->sampling : 0,
-        .max_rate = row->n_max_rate ? *row->max_rate : 0,
         .offload = offload,
     };
+    /* The schema bounds each one to what its member holds. */
+#define VTAP_BRIDGE_LOAD_SETTING(NAME) \
+    r->cfg.NAME = row->n_##NAME ? *row->NAME : 0;
+    VTAP_DELIVERY_SETTINGS(VTAP_BRIDGE_LOAD_SETTING)
+#undef VTAP_BRIDGE_LOAD_SETTING
     t->sampled = r->cfg.sampling > 1;
     t->rate_limited = r->cfg.max_rate != 0;
     return error;
@@ -364,8 +328,7 @@ vtap_bridge_port_kind(const char *datapath_type, const char *type)
          * kernel datapath attaches it like any device, and whoever holds its
          * file descriptor (a VM) is on the other side. */
         return userspace ? VTAP_PORT_KERNEL_TAP : VTAP_PORT_KERNEL;
-    } else if (!strcmp(type, "dpdk") || !strcmp(type, "dpdkvhostuser")
-               || !strcmp(type, "dpdkvhostuserclient")) {
+    } else if (vtap_dpdk_type_is_dpdk(type)) {
         return VTAP_PORT_DPDK;
     }
     return VTAP_PORT_OTHER;
@@ -412,55 +375,6 @@ vtap_bridge_plan_ports(const struct ofproto *ofproto,
     }
     *n_ports = n;
     return ports;
-}
-
-/* Applies the taps that 'plan' offloads to the eBPF backend, as the
- * bridge's group, creating the backend first if need be, and tells 'plan'
- * which ones the backend refused.  With a null 'plan', removes the
- * bridge's group. */
-static void
-vtap_bridge_offload(const struct vtap_bridge *vb, struct vtap_plan *plan)
-{
-    const struct vtap_ebpf_tap *taps = NULL;
-    const size_t *index = NULL;
-    size_t n = plan ? vtap_plan_ebpf_taps(plan, &taps, &index) : 0;
-
-    if (n && !vtap_ebpf) {
-        const char *mode = getenv("OVS_VTAP_TC_ATTACH");
-        char *error;
-
-        vtap_ebpf = vtap_ebpf_create(vtap_ebpf_pin_dir_, mode, &error);
-        if (!vtap_ebpf) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            char *reason = xasprintf("eBPF backend: %s", error);
-
-            VLOG_WARN_RL(&rl, "%s", reason);
-            for (size_t j = 0; j < n; j++) {
-                vtap_plan_refuse(plan, index[j], reason);
-            }
-            free(reason);
-            free(error);
-            return;
-        }
-        VLOG_INFO("eBPF backend loaded, pinned in %s", vtap_ebpf_pin_dir_);
-    }
-    if (vtap_ebpf) {
-        char **reasons = xcalloc(n + 1, sizeof *reasons);
-
-        vtap_ebpf_set_group(vtap_ebpf, vb->serial, taps, n, reasons);
-        for (size_t j = 0; j < n; j++) {
-            if (reasons[j]) {
-                vtap_plan_refuse(plan, index[j], reasons[j]);
-                free(reasons[j]);
-            }
-        }
-        free(reasons);
-        if (!vtap_ebpf_n_taps(vtap_ebpf)) {
-            vtap_ebpf_destroy(vtap_ebpf);
-            vtap_ebpf = NULL;
-            VLOG_INFO("eBPF backend unloaded: no tap is offloaded");
-        }
-    }
 }
 
 /* Returns true if row 'r->row' was applied with its current name and id
@@ -514,7 +428,7 @@ vtap_bridge_row_cmp(const void *a_, const void *b_)
                                          &b->row->header_.uuid);
 }
 
-static void
+void
 vtap_bridge_write_status(const struct ovsrec_tap *row,
                          const struct vtap_bridge_tap *t)
 {
@@ -527,6 +441,13 @@ vtap_bridge_write_status(const struct ovsrec_tap *row,
     }
     if (t->error) {
         smap_add(&status, "error", t->error);
+    } else {
+        smap_add(&status, "path", vtap_copy_path_to_string(t->path));
+        smap_add(&status, "counts",
+                 t->counts_selected ? "selected" : "delivered");
+    }
+    if (t->copy_error) {
+        smap_add(&status, "copy_error", t->copy_error);
     }
     ovsrec_tap_set_status(row, &status);
     smap_destroy(&status);
@@ -538,21 +459,34 @@ vtap_bridge_write_status(const struct ovsrec_tap *row,
 #define VTAP_BRIDGE_RETRY_MS 1000
 static long long int vtap_bridge_retry_at = LLONG_MAX;
 
+void
+vtap_bridge_replan(void)
+{
+    vtap_bridge_retry_at = time_msec();
+    poll_immediate_wake();
+}
+
 /* Test hook: the next 'vtap_bridge_fail_compiles' compilations fail. */
 static unsigned int vtap_bridge_fail_compiles;
 
-/* Gives 'ofproto' the native policy of 'plan'.  Returns false if it could
- * not be compiled. */
-static bool
-vtap_bridge_set_native(struct ofproto *ofproto, const struct vtap_plan *plan)
-{
-    struct vtap_classifier *classifier;
 
+void
+vtap_bridge_fail_next_compiles(unsigned int count)
+{
+    vtap_bridge_fail_compiles = count;
+}
+
+/* Gives 'ofproto' 'classifier', the native policy that the engine
+ * compiled, which it takes.  Returns false if there is none (it could not
+ * be compiled). */
+static bool
+vtap_bridge_set_native(struct ofproto *ofproto,
+                       struct vtap_classifier *classifier)
+{
     if (vtap_bridge_fail_compiles) {
         vtap_bridge_fail_compiles--;
+        vtap_classifier_destroy(classifier);
         classifier = NULL;
-    } else {
-        classifier = vtap_plan_compile(plan);
     }
     if (!classifier) {
         return false;
@@ -583,7 +517,7 @@ vtap_bridge_set_native(struct ofproto *ofproto, const struct vtap_plan *plan)
 #define VTAP_BRIDGE_TRIM_DELAY_MS 1000
 static long long int vtap_bridge_trim_at = LLONG_MAX;
 
-static void
+void
 vtap_bridge_schedule_trim(size_t n_old, size_t n_new)
 {
     if ((n_old > n_new ? n_old - n_new : n_new - n_old)
@@ -680,6 +614,13 @@ vtap_bridge_configure(struct ofproto *ofproto,
          * changes, and a new row starts afresh even with an old name and
          * id. */
         t->owner = r->old ? r->old->owner : vtap_bridge_next_owner++;
+        if (r->old) {
+            t->copy_error = nullable_xstrdup(r->old->copy_error);
+            t->last_tx_packets = r->old->last_tx_packets;
+            t->last_tx_errors = r->old->last_tx_errors;
+        } else {
+            t->last_tx_packets = t->last_tx_errors = -1;
+        }
         hmap_insert(&vb->taps_by_uuid, &t->uuid_node, uuid_hash(&t->uuid));
 
         t->error = vtap_bridge_load_row(ofproto, id, t->owner, r, t);
@@ -699,11 +640,21 @@ vtap_bridge_configure(struct ofproto *ofproto,
     }
     hmapx_destroy(&used_ids);
 
+    /* A row that was applied and is not any more keeps, as its statistics,
+     * what its tap counted until now, before its counters go with the
+     * configuration: the copies its monitor got. */
+    for (size_t i = 0; i < n; i++) {
+        const struct vtap_bridge_row *r = &rows[i];
+
+        if (vb->taps[i].error && r->old && !r->old->error) {
+            vtap_stats_write(vb, r->old, r->row);
+        }
+    }
+
     /* 3. Plan which backend makes each tap's copies, and apply the plan. */
     size_t n_ports;
     struct vtap_port_info *ports = vtap_bridge_plan_ports(ofproto, br_cfg,
                                                           &n_ports);
-    char *ebpf_unavailable = vtap_ebpf_unavailable();
     const char *dpdk_unavailable = vtap_dpdk_unavailable();
     if (!dpdk_unavailable && strcmp(br_cfg->datapath_type, "netdev")) {
         dpdk_unavailable = "the bridge's datapath_type is not netdev (the "
@@ -712,21 +663,21 @@ vtap_bridge_configure(struct ofproto *ofproto,
     struct vtap_plan_env env = {
         .ports = ports,
         .n_ports = n_ports,
-        .ebpf_unavailable = ebpf_unavailable,
         .dpdk_unavailable = dpdk_unavailable,
+        .copy_action = ofproto_vtap_has_copy_action(ofproto),
+        .userspace_tso = userspace_tso_enabled(),
+        .no_socket_send = !vtap_send_enabled(),
     };
+    struct vtap_classifier *classifier = NULL;
     char *plan_error = NULL;
     struct vtap_plan *plan = (policy
-                              ? vtap_plan_create(policy, &env, &plan_error)
+                              ? vtap_engine_apply(vtap_engine, vb->serial,
+                                                  policy, &env, &classifier,
+                                                  &plan_error)
                               : NULL);
-    free(ebpf_unavailable);
     free(ports);
 
-    bool applied = false;
-    if (plan) {
-        vtap_bridge_offload(vb, plan);
-        applied = vtap_bridge_set_native(ofproto, plan);
-    }
+    bool applied = plan && vtap_bridge_set_native(ofproto, classifier);
     if (!applied) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
@@ -748,15 +699,17 @@ vtap_bridge_configure(struct ofproto *ofproto,
                                  plan_error ? plan_error : "out of memory");
         }
         if (t->error) {
-            t->backend = xstrdup("none");
+            t->backend = vtap_backend_to_string(VTAP_BACKEND_NONE);
         } else {
             const char *reason = vtap_plan_reason(plan, r->policy_index);
             enum vtap_backend backend = vtap_plan_backend(plan,
                                                           r->policy_index);
 
-            t->backend = xstrdup(vtap_backend_to_string(backend));
+            t->backend = vtap_backend_to_string(backend);
             t->reason = nullable_xstrdup(reason);
             t->offloaded = backend == VTAP_BACKEND_EBPF;
+            t->path = vtap_plan_path(plan, r->policy_index);
+            t->counts_selected = t->path == VTAP_PATH_SAMPLE;
         }
         vtap_bridge_write_status(r->row, t);
         vtap_bridge_row_destroy(r);
@@ -770,165 +723,11 @@ vtap_bridge_configure(struct ofproto *ofproto,
     vtap_bridge_schedule_trim(n_old, n);
 }
 
-/* Statistics of a tap, whichever backend makes its copies: X(KEY, FIELD)
- * for every key that Tap.statistics may have. */
-#define VTAP_BRIDGE_STATS(X)                    \
-    X("tx_packets", tx_packets)                 \
-    X("tx_bytes", tx_bytes)                     \
-    X("selected_packets", selected_packets)     \
-    X("selected_bytes", selected_bytes)         \
-    X("tx_errors", tx_errors)                   \
-    X("sampled_out", sampled_out)               \
-    X("tx_dropped", tx_dropped)
-
-struct vtap_bridge_stats {
-#define VTAP_BRIDGE_STATS_FIELD(KEY, FIELD) int64_t FIELD;
-    VTAP_BRIDGE_STATS(VTAP_BRIDGE_STATS_FIELD)
-#undef VTAP_BRIDGE_STATS_FIELD
-};
-
-enum { VTAP_BRIDGE_N_STATS = 0
-#define VTAP_BRIDGE_STATS_COUNT(KEY, FIELD) + 1
-    VTAP_BRIDGE_STATS(VTAP_BRIDGE_STATS_COUNT)
-#undef VTAP_BRIDGE_STATS_COUNT
-};
-
-/* Gathers the statistics of tap 't' of 'vb' into 'keys' and 'values' (room
- * for VTAP_BRIDGE_N_STATS each).  Returns how many, 0 if there are none.
- * A key appears only where the backend knows its value: the OVS datapath
- * does not count which packets its sample() action picked, so a sampled
- * native tap reports what was offered to sampling instead of tx_*. */
-static size_t
-vtap_bridge_tap_stats(const struct vtap_bridge *vb,
-                      const struct vtap_bridge_tap *t,
-                      const char *keys[], int64_t values[])
-{
-    struct vtap_bridge_stats st = { .tx_packets = -1, .tx_bytes = -1,
-                                    .selected_packets = -1,
-                                    .selected_bytes = -1, .tx_errors = -1,
-                                    .sampled_out = -1, .tx_dropped = -1 };
-    struct vtap_dpdk_stats dpdk;
-    struct ofproto_vtap_stats native = { .dpdk_stats = &dpdk };
-    bool have_native = ofproto_vtap_get_stats(vb->ofproto, t->id, &native);
-    size_t n = 0;
-
-    if (t->offloaded) {
-        /* Copies from the kernel, plus those of tap(id=N) actions, which
-         * the OVS datapath makes. */
-        struct vtap_ebpf_stats kernel;
-        if (!vtap_ebpf_get_stats(vtap_ebpf, t->owner, &kernel)) {
-            return 0;
-        }
-        st.tx_packets = kernel.packets;
-        st.tx_bytes = kernel.bytes;
-        if (have_native && !native.sampled) {
-            st.tx_packets += native.selected_packets;
-            st.tx_bytes += native.selected_bytes;
-        }
-        st.tx_errors = kernel.failed;
-        if (t->sampled) {
-            st.sampled_out = kernel.sampled_out;
-        }
-        if (t->rate_limited) {
-            st.tx_dropped = kernel.rate_limited;
-        }
-    } else if (have_native && native.dpdk) {
-        /* The DPDK clone path counts each copy it makes; OVS counts what
-         * the tap selected, and the tap's meter what max_rate dropped. */
-        st.tx_packets = dpdk.packets - MIN(native.dropped_packets,
-                                           dpdk.packets);
-        st.tx_bytes = dpdk.bytes - MIN(native.dropped_bytes, dpdk.bytes);
-        st.selected_packets = native.selected_packets;
-        st.selected_bytes = native.selected_bytes;
-        st.tx_errors = dpdk.failed;
-        if (native.sampled) {
-            st.sampled_out = dpdk.sampled_out;
-        }
-        if (native.rate_limited) {
-            st.tx_dropped = native.dropped_packets;
-        }
-    } else if (have_native) {
-        if (native.sampled) {
-            st.selected_packets = native.selected_packets;
-            st.selected_bytes = native.selected_bytes;
-        } else {
-            st.tx_packets = native.selected_packets
-                            - MIN(native.dropped_packets,
-                                  native.selected_packets);
-            st.tx_bytes = native.selected_bytes
-                          - MIN(native.dropped_bytes, native.selected_bytes);
-        }
-        if (native.rate_limited) {
-            st.tx_dropped = native.dropped_packets;
-        }
-    } else {
-        return 0;
-    }
-
-#define VTAP_BRIDGE_STATS_PUT(KEY, FIELD)       \
-    if (st.FIELD >= 0) {                        \
-        keys[n] = KEY;                          \
-        values[n++] = st.FIELD;                 \
-    }
-    VTAP_BRIDGE_STATS(VTAP_BRIDGE_STATS_PUT)
-#undef VTAP_BRIDGE_STATS_PUT
-    return n;
-}
-
-/* Returns true if 'row''s statistics are already the 'n' 'keys' and
- * 'values'.  Most taps of a bridge with thousands see no traffic between
- * two refreshes: comparing here, on the parsed row, costs a fraction of
- * building the datum that the IDL would compare and throw away, and the
- * main thread, which refreshes them, also forwards packets of non-PMD
- * ports. */
-static bool
-vtap_bridge_stats_equal(const struct ovsrec_tap *row, const char *keys[],
-                        const int64_t values[], size_t n)
-{
-    if (row->n_statistics != n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t j;
-
-        for (j = 0; j < row->n_statistics; j++) {
-            if (!strcmp(row->key_statistics[j], keys[i])) {
-                break;
-            }
-        }
-        if (j == row->n_statistics || row->value_statistics[j] != values[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 void
 vtap_bridge_refresh_stats(const struct ofproto *ofproto,
                           const struct ovsrec_bridge *br_cfg)
 {
-    const struct vtap_bridge *vb = vtap_bridge_find(ofproto);
-
-    size_t n_written = 0;
-
-    for (size_t i = 0; vb && i < br_cfg->n_taps; i++) {
-        const struct ovsrec_tap *row = br_cfg->taps[i];
-        const struct vtap_bridge_tap *t;
-        const char *keys[VTAP_BRIDGE_N_STATS];
-        int64_t values[VTAP_BRIDGE_N_STATS];
-        size_t n;
-
-        /* Rows that were not applied get no statistics. */
-        t = vtap_bridge_find_tap(vb, &row->header_.uuid);
-        if (t && !t->error) {
-            n = vtap_bridge_tap_stats(vb, t, keys, values);
-            if (n && !vtap_bridge_stats_equal(row, keys, values, n)) {
-                ovsrec_tap_set_statistics(row, keys, values, n);
-                n_written++;
-            }
-        }
-    }
-    vtap_bridge_schedule_trim(n_written, 0);
+    vtap_stats_refresh(ofproto, br_cfg);
 }
 
 /* Open_vSwitch's cur_cfg, held back while a tap change is not yet in effect
@@ -1019,179 +818,10 @@ vtap_bridge_destroy(const struct ofproto *ofproto)
         ofproto_vtap_remove(CONST_CAST(struct ofproto *, ofproto));
         /* Detach the bridge's offloaded taps; with the last bridge's, the
          * backend unloads and unpins everything. */
-        vtap_bridge_offload(vb, NULL);
+        vtap_engine_remove_group(vtap_engine, vb->serial);
         vtap_bridge_clear_taps(vb);
         free(vb->name);
         free(vb);
     }
 }
 
-static void
-vtap_bridge_show_tap(struct ds *ds, const struct vtap_bridge *vb,
-                     const struct vtap_bridge_tap *t)
-{
-    const struct vtap_classifier *classifier = ofproto_vtap_get(vb->ofproto);
-    const struct vtap_tap_info *info = NULL;
-
-    ds_put_format(ds, "  %s (id %"PRIu32"):", t->name, t->id);
-    if (t->error) {
-        ds_put_format(ds, " error: %s\n", t->error);
-        return;
-    }
-    info = classifier ? vtap_classifier_find_id(classifier, t->id) : NULL;
-    ds_put_format(ds, " backend %s%s\n", t->backend,
-                  info && !info->enabled ? ", disabled" : "");
-    if (t->reason) {
-        ds_put_format(ds, "    reason: %s\n", t->reason);
-    }
-    ds_put_format(ds, "    select: %s\n",
-                  t->selection[0] ? t->selection : "none (tap action only)");
-    if (info) {
-        ds_put_format(ds, "    match: %s\n",
-                      info->match_string[0] ? info->match_string : "all");
-        ds_put_format(ds, "    output: %s", t->output);
-        if (info->output_vlan) {
-            ds_put_format(ds, ", vlan %"PRIu16, info->output_vlan);
-        }
-        if (info->snaplen) {
-            ds_put_format(ds, ", snaplen %"PRIu32, info->snaplen);
-        }
-        if (info->sampling > 1) {
-            ds_put_format(ds, ", sampling 1/%"PRIu32, info->sampling);
-        }
-        if (info->max_rate) {
-            ds_put_format(ds, ", max_rate %"PRIu32"/s", info->max_rate);
-        }
-        ds_put_format(ds, ", offload %s\n",
-                      vtap_offload_to_string(info->offload));
-    }
-    struct vtap_dpdk_stats dpdk;
-    struct ofproto_vtap_stats native = { .dpdk_stats = &dpdk };
-    if (ofproto_vtap_get_stats(vb->ofproto, t->id, &native) && native.dpdk) {
-        ds_put_format(ds, "    dpdk copies: zero %"PRIu64", header %"PRIu64
-                      ", full %"PRIu64"\n", dpdk.zero_copies,
-                      dpdk.header_copies, dpdk.full_copies);
-    }
-    const char *keys[VTAP_BRIDGE_N_STATS];
-    int64_t values[VTAP_BRIDGE_N_STATS];
-    size_t n = vtap_bridge_tap_stats(vb, t, keys, values);
-    if (n) {
-        ds_put_cstr(ds, "    stats:");
-        for (size_t i = 0; i < n; i++) {
-            ds_put_format(ds, " %s:%"PRId64, keys[i], values[i]);
-        }
-        ds_put_char(ds, '\n');
-    }
-}
-
-/* qsort() comparison of taps: by name, then by id. */
-static int
-vtap_bridge_tap_cmp(const void *a_, const void *b_)
-{
-    const struct vtap_bridge_tap *const *a = a_;
-    const struct vtap_bridge_tap *const *b = b_;
-    int cmp = strcmp((*a)->name, (*b)->name);
-
-    return cmp ? cmp : (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
-}
-
-static void
-vtap_bridge_unixctl_show(struct unixctl_conn *conn, int argc,
-                         const char *argv[], void *aux OVS_UNUSED)
-{
-    struct ds ds = DS_EMPTY_INITIALIZER;
-    const struct vtap_bridge **sorted;
-    struct vtap_bridge *vb;
-    size_t n = 0;
-    bool found = false;
-
-    /* Bridges in name order, for stable output. */
-    sorted = xmalloc(hmap_count(&vtap_bridges) * sizeof *sorted + 1);
-    HMAP_FOR_EACH (vb, node, &vtap_bridges) {
-        size_t i = n++;
-
-        while (i > 0 && strcmp(sorted[i - 1]->name, vb->name) > 0) {
-            sorted[i] = sorted[i - 1];
-            i--;
-        }
-        sorted[i] = vb;
-    }
-
-    for (size_t i = 0; i < n; i++) {
-        const struct vtap_bridge *b = sorted[i];
-
-        if (argc > 1 && strcmp(argv[1], b->name)) {
-            continue;
-        }
-        found = true;
-        uint64_t misses = ofproto_vtap_get_action_misses(b->ofproto);
-
-        ds_put_format(&ds, "%s: %"PRIuSIZE" tap%s\n", b->name, b->n_taps,
-                      b->n_taps == 1 ? "" : "s");
-        if (misses) {
-            ds_put_format(&ds, "  tap(id=N) actions that found no enabled "
-                          "tap: %"PRIu64"\n", misses);
-        }
-        const struct vtap_bridge_tap **taps = xmalloc(b->n_taps
-                                                      * sizeof *taps + 1);
-        for (size_t j = 0; j < b->n_taps; j++) {
-            taps[j] = &b->taps[j];
-        }
-        qsort(taps, b->n_taps, sizeof *taps, vtap_bridge_tap_cmp);
-        for (size_t j = 0; j < b->n_taps; j++) {
-            vtap_bridge_show_tap(&ds, b, taps[j]);
-        }
-        free(taps);
-    }
-    free(sorted);
-
-    /* The DPDK clone path's copies come from one pool for all bridges. */
-    unsigned int in_use, pool_size;
-    if (vtap_dpdk_pool_usage(&in_use, &pool_size)) {
-        ds_put_format(&ds, "dpdk copy pool: %u of %u mbufs in use\n",
-                      in_use, pool_size);
-    }
-
-    if (argc > 1 && !found) {
-        unixctl_command_reply_error(conn, "no such bridge");
-    } else {
-        unixctl_command_reply(conn, ds_cstr(&ds));
-    }
-    ds_destroy(&ds);
-}
-
-/* "vtap/test-fail-compile COUNT": for tests, makes the next COUNT
- * compilations of a bridge's taps fail as if memory had run out. */
-static void
-vtap_bridge_unixctl_fail_compile(struct unixctl_conn *conn,
-                                 int argc OVS_UNUSED, const char *argv[],
-                                 void *aux OVS_UNUSED)
-{
-    unsigned int count;
-
-    if (!str_to_uint(argv[1], 10, &count)) {
-        unixctl_command_reply_error(conn, "count: not a number");
-        return;
-    }
-    vtap_bridge_fail_compiles = count;
-    unixctl_command_reply(conn, NULL);
-}
-
-/* "vtap/native-send [on|off]": turns the socket copy path (lib/vtap-send.h)
- * on or off for the copies of native taps, or says whether it is on.  Cached
- * datapath flows follow at their next revalidation, which this requests. */
-static void
-vtap_bridge_unixctl_native_send(struct unixctl_conn *conn, int argc,
-                                const char *argv[], void *aux OVS_UNUSED)
-{
-    if (argc > 1) {
-        if (!strcmp(argv[1], "on") || !strcmp(argv[1], "off")) {
-            vtap_send_set_enabled(!strcmp(argv[1], "on"));
-            ofproto_vtap_revalidate_all();
-        } else {
-            unixctl_command_reply_error(conn, "expected \"on\" or \"off\"");
-            return;
-        }
-    }
-    unixctl_command_reply(conn, vtap_send_enabled() ? "on" : "off");
-}

@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vtap/policy/flow_key.h"
+#include "vtap/policy/types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,11 +60,8 @@ const char *vtap_version(void);
  * tp_dst=80" or "ipv6,ipv6_dst=2001:db8::/64".  The empty string matches
  * everything.  The parser is stricter than ovs-ofctl: unmet prerequisites,
  * a field given twice, contradicting protocols, out-of-range values and
- * host bits set beyond a prefix are all errors. */
-struct vtap_match {
-    struct vtap_flow_key key;   /* Always key & mask == key. */
-    struct vtap_flow_key mask;
-};
+ * host bits set beyond a prefix are all errors.  struct vtap_match is in
+ * vtap/policy/types.h, with the other types of the module's vocabulary. */
 
 /* Parses 's' into '*match'.  Returns NULL on success, otherwise an error
  * message naming the bad part (and '*match' is unspecified). */
@@ -74,96 +71,13 @@ char *vtap_match_parse(const char *s, struct vtap_match *match);
  * reads back to the same match.  The empty match formats as "". */
 char *vtap_match_format(const struct vtap_match *match);
 
-/* Tap configuration. */
-
-enum vtap_offload {
-    VTAP_OFFLOAD_AUTO,          /* eBPF or DPDK where possible, else native. */
-    VTAP_OFFLOAD_NATIVE,        /* Copies made by the OVS datapath. */
-    VTAP_OFFLOAD_EBPF,          /* TC program on kernel ports, or nothing. */
-    VTAP_OFFLOAD_DPDK,          /* DPDK clone path on DPDK ports, or
-                                 * nothing. */
-};
+/* Tap configuration: struct vtap_tap_config, as the caller gives it, and
+ * struct vtap_tap_info, as a compiled classifier holds it (see
+ * vtap/policy/types.h). */
 
 /* Parses "auto", "native", "ebpf" or "dpdk".  Returns false otherwise. */
 bool vtap_offload_from_string(const char *s, enum vtap_offload *offload);
 const char *vtap_offload_to_string(enum vtap_offload offload);
-
-/* Direction in which a packet crosses a selected port, as seen from the
- * switch. */
-enum vtap_direction {
-    VTAP_DIR_INGRESS = 1,       /* Received by the switch on the port. */
-    VTAP_DIR_EGRESS = 2,        /* Sent by the switch on the port. */
-};
-
-/* Ports are identified by a 32-bit number chosen by the caller (OVS uses the
- * OpenFlow port number of each interface of the Port).  VTAP_PORT_NONE is
- * never a valid port. */
-#define VTAP_PORT_NONE UINT32_MAX
-
-/* Limits of the delivery settings, as in the OVSDB schema. */
-#define VTAP_ID_MIN 1
-#define VTAP_ID_MAX UINT32_MAX
-#define VTAP_VLAN_MIN 1
-#define VTAP_VLAN_MAX 4095
-#define VTAP_SNAPLEN_MIN 14
-#define VTAP_SNAPLEN_MAX 65535
-
-struct vtap_tap_config {
-    const char *name;           /* Non-empty, unique within a policy. */
-    uint32_t id;                /* VTAP_ID_MIN..VTAP_ID_MAX, unique. */
-    uint64_t owner;             /* Caller's key for this tap, new for every
-                                 * tap it creates (0: none, the name is the
-                                 * key): counters and rate-limit state
-                                 * belong to it, so that a tap deleted and
-                                 * created again under the same name or id
-                                 * starts afresh on every backend. */
-    bool enabled;               /* A disabled tap is kept but never matches. */
-
-    /* Selection. */
-    bool select_all;            /* Every port, both directions. */
-    const uint32_t *src_ports;  /* Ingress on these ports. */
-    size_t n_src_ports;
-    const uint32_t *dst_ports;  /* Egress on these ports. */
-    size_t n_dst_ports;
-    const char *match;          /* NULL or "" matches everything. */
-
-    /* Delivery. */
-    const uint32_t *output_ports; /* Where copies go (a Port's interfaces). */
-    size_t n_output_ports;        /* At least one. */
-    uint16_t output_vlan;       /* 0: copy untagged as is; else 1..4095. */
-    uint32_t snaplen;           /* 0: whole packet; else 14..65535. */
-    uint32_t sampling;          /* 0 or 1: every packet; N: 1 in N. */
-    uint32_t max_rate;          /* 0: unlimited; else copies per second. */
-    enum vtap_offload offload;
-};
-
-/* A tap as stored in a compiled classifier: its configuration, validated,
- * with the match parsed.  Pointers inside stay valid as long as the
- * classifier does. */
-struct vtap_tap_info {
-    const char *name;
-    uint32_t id;
-    uint64_t owner;
-    bool enabled;
-    bool select_all;
-    const uint32_t *src_ports;
-    size_t n_src_ports;
-    const uint32_t *dst_ports;
-    size_t n_dst_ports;
-    struct vtap_match match;
-    const char *match_string;   /* Canonical form of 'match'. */
-    const uint32_t *output_ports;
-    size_t n_output_ports;
-    uint16_t output_vlan;
-    uint32_t snaplen;
-    uint32_t sampling;
-    uint32_t max_rate;
-    enum vtap_offload offload;
-    bool dpdk_clone;            /* Planned for the DPDK clone path: OVS
-                                 * selects the packets and the userspace
-                                 * datapath copies them from their mbufs
-                                 * (see vtap_plan_compile()). */
-};
 
 /* Policy builder: collects the taps of one bridge, then compiles them. */
 struct vtap_policy;
@@ -322,30 +236,8 @@ bool vtap_ebpf_get_stats(const struct vtap_ebpf *, uint64_t owner,
  * offloaded taps to their backends, tells the plan which ones a backend
  * refused, and compiles what is left for the OVS datapath. */
 
-/* Which backend makes a tap's copies. */
-enum vtap_backend {
-    VTAP_BACKEND_NONE,          /* None: the tap makes no copies. */
-    VTAP_BACKEND_NATIVE,        /* The OVS datapath. */
-    VTAP_BACKEND_EBPF,          /* The TC program. */
-    VTAP_BACKEND_DPDK,          /* The DPDK clone path. */
-};
-
 /* Returns "none", "native", "ebpf" or "dpdk". */
 const char *vtap_backend_to_string(enum vtap_backend);
-
-/* What an interface of the switch is, as far as offloads care. */
-enum vtap_port_kind {
-    VTAP_PORT_OTHER,            /* Nothing offloads it (tunnel, patch,
-                                 * dummy...). */
-    VTAP_PORT_KERNEL,           /* A kernel network device whose TC ingress
-                                 * is what the switch receives (veth, NIC:
-                                 * type "system"). */
-    VTAP_PORT_KERNEL_TAP,       /* A kernel tap device that the switch reads
-                                 * and writes (type "tap", and "internal" on
-                                 * the userspace datapath): its TC egress is
-                                 * what the switch receives. */
-    VTAP_PORT_DPDK,             /* A DPDK port. */
-};
 
 /* One interface of the bridge. */
 struct vtap_port_info {
@@ -364,6 +256,13 @@ struct vtap_plan_env {
     const char *ebpf_unavailable;   /* NULL if the eBPF backend may be used,
                                      * else why not. */
     const char *dpdk_unavailable;   /* Same for the DPDK backend. */
+
+    /* The datapath, for each tap's copy path (see vtap_plan_path()). */
+    bool copy_action;           /* It has the tap copy action: the
+                                 * userspace datapath (unless
+                                 * vtap/copy-action is off). */
+    bool userspace_tso;         /* Userspace TSO is on. */
+    bool no_socket_send;        /* vtap/native-send is off. */
 };
 
 struct vtap_plan;
@@ -383,6 +282,16 @@ size_t vtap_plan_n_taps(const struct vtap_plan *);
 enum vtap_backend vtap_plan_backend(const struct vtap_plan *, size_t n);
 const char *vtap_plan_reason(const struct vtap_plan *, size_t n);
 
+/* How the n'th tap's copies are made: VTAP_PATH_EBPF for a tap offloaded
+ * to eBPF, VTAP_PATH_NONE for a tap planned for no backend, otherwise how
+ * the OVS datapath makes them (sample, send, dpdk or clone).  Translation
+ * may still clone a copy that cannot take its path (a packet that is not
+ * an Ethernet frame, a bond member that is not a local port). */
+enum vtap_copy_path vtap_plan_path(const struct vtap_plan *, size_t n);
+
+/* Returns "none", "ebpf", "sample", "send", "dpdk" or "clone". */
+const char *vtap_copy_path_to_string(enum vtap_copy_path);
+
 /* Returns the number of taps planned for the eBPF backend, and sets
  * '*taps' to them (ready for vtap_ebpf_set_group(), each with its tap's
  * 'owner') and '*indexes' to their positions in the plan.  The arrays stay
@@ -397,11 +306,62 @@ void vtap_plan_refuse(struct vtap_plan *, size_t n, const char *reason);
 
 /* Compiles what the OVS datapath must do: every tap of the plan, those
  * offloaded to eBPF without their selection (tap(id=N) actions still find
- * them), those planned for the DPDK clone path with their selection and
- * 'dpdk_clone' set (OVS selects, the userspace datapath copies), and those
- * planned for no backend disabled.  Returns NULL only if memory ran
+ * them), every tap with the 'copy_path' by which the OVS datapath makes
+ * the copies it makes (the dpdk backend's: OVS selects, the userspace
+ * datapath copies), and those planned for no backend disabled.  Returns NULL only if memory ran
  * out. */
 struct vtap_classifier *vtap_plan_compile(const struct vtap_plan *);
+
+/* The engine.
+ *
+ * What the module does for a switch's taps, one call per bridge: plan each
+ * tap's backend and copy path, offload the taps planned for eBPF (the TC
+ * program is loaded with the first one, pinned under a directory of the
+ * engine's, and unloaded with the last), move the taps the eBPF backend
+ * refused to their fallback, and compile what the OVS datapath must do.
+ * The caller maps its configuration in and the results out. */
+struct vtap_engine;
+
+/* Receives what the engine has to say: the eBPF backend loaded or unloaded,
+ * and what went wrong ('warning'). */
+typedef void vtap_engine_log_func(bool warning, const char *message);
+
+/* Creates an engine whose eBPF objects are pinned under the directory that
+ * vtap_ebpf_pin_dir() gives for 'rundir', first removing what a process of
+ * the same run directory left there.  'attach_mode' is as for
+ * vtap_ebpf_create().  'log' may be NULL.  Returns NULL if memory ran
+ * out. */
+struct vtap_engine *vtap_engine_create(const char *rundir,
+                                       const char *attach_mode,
+                                       vtap_engine_log_func *log);
+
+/* Detaches and unpins everything.  NULL is a no-op. */
+void vtap_engine_destroy(struct vtap_engine *);
+
+/* Applies 'policy' as the taps of 'group' (a bridge) on 'env' (the
+ * engine fills in whether this build has the eBPF backend).  Returns the
+ * plan: each tap's backend, reason and copy path (vtap_plan_backend(),
+ * vtap_plan_reason(), vtap_plan_path()), for the caller to destroy; and
+ * sets '*classifier' to what the OVS datapath must do (NULL if memory ran
+ * out: the caller keeps what it had and tries again).  Returns NULL, with
+ * '*errorp' (malloc'd, if 'errorp' is nonnull), if the taps could not be
+ * planned; the group's offloaded taps then stay as they were. */
+struct vtap_plan *vtap_engine_apply(struct vtap_engine *, uint64_t group,
+                                    const struct vtap_policy *policy,
+                                    const struct vtap_plan_env *env,
+                                    struct vtap_classifier **classifier,
+                                    char **errorp);
+
+/* Removes the offloaded taps of 'group' (a bridge that goes). */
+void vtap_engine_remove_group(struct vtap_engine *, uint64_t group);
+
+/* Gets the counters of offloaded tap 'owner'.  Returns false if it is not
+ * offloaded. */
+bool vtap_engine_get_ebpf_stats(const struct vtap_engine *, uint64_t owner,
+                                struct vtap_ebpf_stats *);
+
+/* Number of taps offloaded to eBPF, all groups together. */
+size_t vtap_engine_n_ebpf_taps(const struct vtap_engine *);
 
 /* Returns true if 'a' and 'b' hold the same taps (either may be NULL: no
  * taps), so that the caller can keep 'a' and the datapath flows built on

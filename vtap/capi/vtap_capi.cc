@@ -50,6 +50,7 @@ struct vtap_classifier {
 
 struct vtap_plan {
     const vtap::Policy *policy;
+    vtap::PlanEnv env;
     std::vector<vtap::TapPlan> taps;
 
     /* What vtap_plan_ebpf_taps() last handed out. */
@@ -325,10 +326,14 @@ plan_create(const struct vtap_policy *policy,
                                      ? env->ebpf_unavailable : "");
         plan_env.dpdk_unavailable = (env->dpdk_unavailable
                                      ? env->dpdk_unavailable : "");
+        plan_env.copy_action = env->copy_action;
+        plan_env.userspace_tso = env->userspace_tso;
+        plan_env.socket_send = !env->no_socket_send;
 
         auto plan = std::make_unique<vtap_plan>();
         plan->policy = &policy->policy;
         plan->taps = vtap::plan_offload(policy->policy, plan_env);
+        plan->env = std::move(plan_env);
         return plan.release();
     } catch (...) {
         *errorp = error_for_exception("plan: ");
@@ -446,12 +451,43 @@ vtap_plan_refuse(struct vtap_plan *plan, size_t n, const char *reason)
         return;
     }
     try {
-        vtap::refuse_offload(plan->policy->taps()[n], &plan->taps[n],
+        vtap::refuse_offload(plan->policy->taps()[n], plan->env,
+                             &plan->taps[n],
                              reason ? reason : "refused by the backend");
     } catch (...) {
         /* Out of memory for the reason's text: refuse all the same. */
         plan->taps[n].backend = VTAP_BACKEND_NONE;
+        plan->taps[n].datapath_path = VTAP_PATH_NONE;
     }
+}
+
+enum vtap_copy_path
+vtap_plan_path(const struct vtap_plan *plan, size_t n)
+{
+    return (plan && n < plan->taps.size()
+            ? vtap::plan_status_path(plan->taps[n]) : VTAP_PATH_NONE);
+}
+
+const char *
+vtap_copy_path_to_string(enum vtap_copy_path path)
+{
+    std::underlying_type_t<vtap_copy_path> raw;
+    memcpy(&raw, &path, sizeof raw);
+    switch (raw) {
+    case VTAP_PATH_NONE:
+        return "none";
+    case VTAP_PATH_EBPF:
+        return "ebpf";
+    case VTAP_PATH_SAMPLE:
+        return "sample";
+    case VTAP_PATH_SEND:
+        return "send";
+    case VTAP_PATH_DPDK:
+        return "dpdk";
+    case VTAP_PATH_CLONE:
+        return "clone";
+    }
+    return "unknown";
 }
 
 struct vtap_classifier *

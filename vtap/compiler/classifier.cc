@@ -296,7 +296,7 @@ Classifier::Classifier(const Policy &policy)
         info.sampling = delivery.sampling;
         info.max_rate = delivery.max_rate;
         info.offload = delivery.offload;
-        info.dpdk_clone = delivery.dpdk_clone;
+        info.copy_path = delivery.copy_path;
 
         index_by_id_.emplace(tap.id, i);
         index_by_name_.emplace(tap.name, i);

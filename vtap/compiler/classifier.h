@@ -50,7 +50,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "vtap/capi/vtap.h"
+#include "vtap/policy/types.h"
 #include "vtap/policy/flow_key.h"
 #include "vtap/policy/tap.h"
 

@@ -230,6 +230,17 @@ outputs_to_dpdk(const Tap &tap, const PortIndex &ports)
     return p != ports.end() && p->second->kind == VTAP_PORT_DPDK;
 }
 
+/* The interfaces of the bridge by port number, for 'env'. */
+PortIndex
+index_ports(const PlanEnv &env)
+{
+    PortIndex ports;
+    for (const PlanPort &p : env.ports) {
+        ports.emplace(p.port, &p);
+    }
+    return ports;
+}
+
 void
 clear_hooks(TapPlan *plan)
 {
@@ -240,13 +251,44 @@ clear_hooks(TapPlan *plan)
 
 }  // namespace
 
+vtap_copy_path
+plan_copy_path(const Tap &tap, vtap_backend backend, const PlanEnv &env)
+{
+    if (backend == VTAP_BACKEND_NONE) {
+        return VTAP_PATH_NONE;
+    }
+    if (!env.copy_action) {
+        return VTAP_PATH_SAMPLE;
+    }
+    if (env.userspace_tso) {
+        return VTAP_PATH_CLONE;
+    }
+    if (backend == VTAP_BACKEND_DPDK) {
+        return VTAP_PATH_DPDK;
+    }
+
+    PortIndex ports = index_ports(env);
+    bool all_kernel = !tap.delivery.output_ports.empty();
+    for (uint32_t port : tap.delivery.output_ports) {
+        auto p = ports.find(port);
+        all_kernel = (all_kernel && p != ports.end()
+                      && p->second->kind == VTAP_PORT_KERNEL);
+    }
+    return all_kernel && env.socket_send ? VTAP_PATH_SEND : VTAP_PATH_CLONE;
+}
+
+vtap_copy_path
+plan_status_path(const TapPlan &plan)
+{
+    return (plan.backend == VTAP_BACKEND_EBPF ? VTAP_PATH_EBPF
+            : plan.backend == VTAP_BACKEND_NONE ? VTAP_PATH_NONE
+            : plan.datapath_path);
+}
+
 std::vector<TapPlan>
 plan_offload(const Policy &policy, const PlanEnv &env)
 {
-    PortIndex ports;
-    for (const PlanPort &p : env.ports) {
-        ports.emplace(p.port, &p);
-    }
+    PortIndex ports = index_ports(env);
 
     std::vector<TapPlan> plans(policy.n_taps());
     for (size_t i = 0; i < policy.n_taps(); i++) {
@@ -271,17 +313,20 @@ plan_offload(const Policy &policy, const PlanEnv &env)
             if (why.empty()) {
                 plan.backend = dpdk ? VTAP_BACKEND_DPDK : VTAP_BACKEND_EBPF;
             } else {
-                refuse_offload(tap, &plan, why);
+                refuse_offload(tap, env, &plan, why);
+                continue;
             }
             break;
         }
         }
+        plan.datapath_path = plan_copy_path(tap, plan.backend, env);
     }
     return plans;
 }
 
 void
-refuse_offload(const Tap &tap, TapPlan *plan, const std::string &why)
+refuse_offload(const Tap &tap, const PlanEnv &env, TapPlan *plan,
+               const std::string &why)
 {
     clear_hooks(plan);
     if (tap.delivery.offload == VTAP_OFFLOAD_AUTO) {
@@ -294,6 +339,8 @@ refuse_offload(const Tap &tap, TapPlan *plan, const std::string &why)
                           ? "DPDK" : "eBPF")
                        + ": " + why + "; the tap makes no copies";
     }
+    /* Its tap(id=N) actions, and its copies if it is native now. */
+    plan->datapath_path = plan_copy_path(tap, VTAP_BACKEND_NATIVE, env);
 }
 
 Policy
@@ -304,12 +351,11 @@ native_policy(const Policy &policy, const std::vector<TapPlan> &plans)
     for (size_t i = 0; i < policy.n_taps(); i++) {
         Tap tap = policy.taps()[i];
 
+        tap.delivery.copy_path = plans.at(i).datapath_path;
         switch (plans.at(i).backend) {
         case VTAP_BACKEND_NATIVE:
-            break;
         case VTAP_BACKEND_DPDK:
-            /* OVS selects the packets; the clone path makes the copies. */
-            tap.delivery.dpdk_clone = true;
+            /* OVS selects the packets; the copy path makes the copies. */
             break;
         case VTAP_BACKEND_EBPF:
             tap.selection.select_all = false;

@@ -31,6 +31,10 @@
  *   - none, for a tap that insists on an offload it cannot have: it makes
  *     no copies rather than falling back silently.
  *
+ * It also decides how the OVS datapath makes the copies it makes (every
+ * backend's but eBPF's, and those of tap(id=N) actions): its copy path
+ * (plan_copy_path()).
+ *
  * A backend may still refuse a planned tap when it is applied (a full map,
  * a device that refuses the program): refuse() then moves the tap to native
  * or none by the same rules.  native_policy() gives what the OVS datapath
@@ -42,7 +46,7 @@
 #include <string>
 #include <vector>
 
-#include "vtap/capi/vtap.h"
+#include "vtap/policy/types.h"
 #include "vtap/policy/tap.h"
 
 namespace vtap {
@@ -63,12 +67,22 @@ struct PlanEnv {
     std::string ebpf_unavailable;       /* "" if the eBPF backend may be
                                          * used, otherwise why not. */
     std::string dpdk_unavailable;       /* Same for the DPDK backend. */
+
+    /* The datapath, for the copy path. */
+    bool copy_action = false;           /* It has the tap copy action (the
+                                         * userspace datapath, with
+                                         * vtap/copy-action on). */
+    bool userspace_tso = false;         /* Userspace TSO is on. */
+    bool socket_send = true;            /* The socket copy path is on
+                                         * (vtap/native-send). */
 };
 
 /* The plan for one tap. */
 struct TapPlan {
     vtap_backend backend = VTAP_BACKEND_NATIVE;
     std::string reason;                 /* Why this backend; may be "". */
+    vtap_copy_path datapath_path = VTAP_PATH_SAMPLE; /* How the OVS datapath
+                                         * makes the copies it makes. */
 
     /* For the eBPF backend: TC hooks and output device. */
     std::vector<uint32_t> tc_ingress;   /* ifindexes */
@@ -80,8 +94,29 @@ struct TapPlan {
 std::vector<TapPlan> plan_offload(const Policy &policy, const PlanEnv &env);
 
 /* A backend refused 'tap', planned for it, because of 'why': moves it to
- * native ('auto') or none (an explicit offload). */
-void refuse_offload(const Tap &tap, TapPlan *plan, const std::string &why);
+ * native ('auto') or none (an explicit offload), on 'env'. */
+void refuse_offload(const Tap &tap, const PlanEnv &env, TapPlan *plan,
+                    const std::string &why);
+
+/* Returns how the OVS datapath of 'env' makes the copies of 'tap' that it
+ * makes, for a tap planned for 'backend':
+ *
+ *   - a sample() where it has no copy action (the kernel datapath);
+ *   - the DPDK clone path for the dpdk backend;
+ *   - the socket copy path to an output port whose interfaces are all
+ *     kernel devices of type system (veths, NICs);
+ *   - otherwise a clone (tunnels, tap and internal ports, patch ports, DPDK
+ *     ports of a native tap), and always with userspace TSO, whose segments
+ *     must keep the offload requests the port carries out.
+ *
+ * Translation may still clone a copy that cannot take its path: a packet
+ * that is not an Ethernet frame, a bond member that is not a local port. */
+vtap_copy_path plan_copy_path(const Tap &tap, vtap_backend backend,
+                              const PlanEnv &env);
+
+/* Returns the copy path a tap of 'plan' shows in its status: eBPF for an
+ * offloaded tap, none for none, else the datapath's. */
+vtap_copy_path plan_status_path(const TapPlan &plan);
 
 /* Returns the taps the OVS datapath must know: every tap of 'policy', with
  * the selection of offloaded ones removed and those planned for no backend

@@ -31,7 +31,7 @@
 #include <string>
 #include <string_view>
 
-#include "vtap/capi/vtap.h"
+#include "vtap/policy/types.h"
 #include "vtap/policy/flow_key.h"
 
 namespace vtap {

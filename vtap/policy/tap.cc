@@ -221,7 +221,7 @@ operator==(const Delivery &a, const Delivery &b)
     return (a.output_ports == b.output_ports
             && a.output_vlan == b.output_vlan && a.snaplen == b.snaplen
             && a.sampling == b.sampling && a.max_rate == b.max_rate
-            && a.offload == b.offload && a.dpdk_clone == b.dpdk_clone);
+            && a.offload == b.offload && a.copy_path == b.copy_path);
 }
 
 bool

@@ -30,7 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "vtap/capi/vtap.h"
+#include "vtap/policy/types.h"
 
 namespace vtap {
 
@@ -50,8 +50,9 @@ struct Delivery {
     uint32_t sampling = 0;
     uint32_t max_rate = 0;
     vtap_offload offload = VTAP_OFFLOAD_AUTO;
-    bool dpdk_clone = false;    /* Set by the offload planner, not by the
-                                 * configuration: see vtap_tap_info. */
+    /* Set by the offload planner, not by the configuration: see
+     * vtap_tap_info. */
+    vtap_copy_path copy_path = VTAP_PATH_SAMPLE;
 };
 
 /* One tap.  A tap that selects nothing is valid: it is then used only by

@@ -21,7 +21,7 @@
  * after the copy, and the absence of leaks by the pool's in-use count. */
 
 #include "vtap/backends/dpdk/dpdk_copy.h"
-#include "vtap/capi/vtap_dpdk.h"
+#include "vtap/capi/vtap_mbuf.h"
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
@@ -369,39 +369,99 @@ TEST_F(DpdkCopyTest, CApiMakesTheCopyTheDatapathAsksFor)
 {
     rte_mbuf *pkt = packet(300);
     std::vector<uint8_t> before = bytes(pkt);
-    vtap_dpdk_copy_mode used = VTAP_DPDK_FULL_COPY;
+    vtap_mbuf_copy_mode used = VTAP_MBUF_FULL_COPY;
 
-    rte_mbuf *c = vtap_dpdk_make_copy(pkt, pool_, VTAP_DPDK_ZERO_COPY, 64,
-                                      0, 0, &used);
+    vtap_mbuf_copy_request req = {VTAP_MBUF_ZERO_COPY, 64, 0, 0, false};
+    rte_mbuf *c = vtap_mbuf_make_copy(pkt, pool_, &req, &used);
     ASSERT_NE(c, nullptr);
-    EXPECT_EQ(used, VTAP_DPDK_ZERO_COPY);
+    EXPECT_EQ(used, VTAP_MBUF_ZERO_COPY);
     EXPECT_TRUE(RTE_MBUF_CLONED(c));
     rte_pktmbuf_free(c);
 
-    c = vtap_dpdk_make_copy(pkt, pool_, VTAP_DPDK_HEADER_COPY, 64, 100,
-                            300, &used);
+    req = {VTAP_MBUF_HEADER_COPY, 64, 100, 300, false};
+    c = vtap_mbuf_make_copy(pkt, pool_, &req, &used);
     ASSERT_NE(c, nullptr);
-    EXPECT_EQ(used, VTAP_DPDK_HEADER_COPY);
+    EXPECT_EQ(used, VTAP_MBUF_HEADER_COPY);
     std::vector<uint8_t> want = tagged(before, 300);
     want.resize(100);
     EXPECT_EQ(bytes(c), want);
     rte_pktmbuf_free(c);
 
-    c = vtap_dpdk_make_copy(pkt, pool_, static_cast<vtap_dpdk_copy_mode>(7),
-                            64, 0, 0, &used);
+    req = {static_cast<vtap_mbuf_copy_mode>(7), 64, 0, 0, false};
+    c = vtap_mbuf_make_copy(pkt, pool_, &req, &used);
     ASSERT_NE(c, nullptr);
-    EXPECT_EQ(used, VTAP_DPDK_FULL_COPY);
+    EXPECT_EQ(used, VTAP_MBUF_FULL_COPY);
     EXPECT_FALSE(RTE_MBUF_CLONED(c));
     EXPECT_EQ(bytes(c), before);
     rte_pktmbuf_free(c);
 
-    EXPECT_EQ(vtap_dpdk_make_copy(nullptr, pool_, VTAP_DPDK_ZERO_COPY, 64, 0,
-                                  0, &used), nullptr);
-    EXPECT_EQ(vtap_dpdk_make_copy(pkt, nullptr, VTAP_DPDK_ZERO_COPY, 64, 0,
-                                  0, &used), nullptr);
+    req = {VTAP_MBUF_ZERO_COPY, 64, 0, 0, false};
+    EXPECT_EQ(vtap_mbuf_make_copy(nullptr, pool_, &req, &used), nullptr);
+    EXPECT_EQ(vtap_mbuf_make_copy(pkt, nullptr, &req, &used), nullptr);
+    EXPECT_EQ(vtap_mbuf_make_copy(pkt, pool_, nullptr, &used), nullptr);
     EXPECT_EQ(rte_mbuf_refcnt_read(pkt), 1);
     EXPECT_EQ(bytes(pkt), before);
     rte_pktmbuf_free(pkt);
+}
+
+/* For a port without multi-segment TX (a NIC whose simple TX path sends a
+ * chain's first segment and leaks the rest), no copy is a chain: a header
+ * copy and a tagged zero copy become full copies in one mbuf, a zero copy
+ * of a single-segment packet stays a clone, and a copy that one mbuf
+ * cannot hold fails rather than leaving as a chain. */
+TEST_F(DpdkCopyTest, SingleSegmentCopiesAreNeverChains)
+{
+    rte_mbuf *pkt = packet(300);
+    std::vector<uint8_t> before = bytes(pkt);
+    vtap_mbuf_copy_mode used;
+
+    vtap_mbuf_copy_request req = {VTAP_MBUF_HEADER_COPY, 64, 0, 0, true};
+    rte_mbuf *c = vtap_mbuf_make_copy(pkt, pool_, &req, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(used, VTAP_MBUF_FULL_COPY);
+    EXPECT_EQ(c->nb_segs, 1);
+    EXPECT_EQ(bytes(c), before);
+    rte_pktmbuf_free(c);
+
+    req = {VTAP_MBUF_ZERO_COPY, 64, 120, 300, true};
+    c = vtap_mbuf_make_copy(pkt, pool_, &req, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(used, VTAP_MBUF_FULL_COPY);
+    EXPECT_EQ(c->nb_segs, 1);
+    std::vector<uint8_t> want = tagged(before, 300);
+    want.resize(120);
+    EXPECT_EQ(bytes(c), want);
+    rte_pktmbuf_free(c);
+
+    req = {VTAP_MBUF_ZERO_COPY, 64, 0, 0, true};
+    c = vtap_mbuf_make_copy(pkt, pool_, &req, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(used, VTAP_MBUF_ZERO_COPY);
+    EXPECT_EQ(c->nb_segs, 1);
+    rte_pktmbuf_free(c);
+    rte_pktmbuf_free(pkt);
+
+    /* Longer than one mbuf of the pool: a chain without the flag, nothing
+     * with it. */
+    rte_mbuf *big = packet(1500);
+    ASSERT_EQ(rte_pktmbuf_chain(big, packet(1500)), 0);
+    ASSERT_EQ(rte_pktmbuf_chain(big, packet(1000)), 0);
+    req = {VTAP_MBUF_FULL_COPY, 64, 0, 0, false};
+    c = vtap_mbuf_make_copy(big, pool_, &req, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_GT(c->nb_segs, 1);
+    rte_pktmbuf_free(c);
+    req.single_segment = true;
+    EXPECT_EQ(vtap_mbuf_make_copy(big, pool_, &req, &used), nullptr);
+    /* Cut to a snap length that fits, it is one mbuf again. */
+    req.snaplen = 1800;
+    c = vtap_mbuf_make_copy(big, pool_, &req, &used);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->nb_segs, 1);
+    EXPECT_EQ(rte_pktmbuf_pkt_len(c), 1800u);
+    rte_pktmbuf_free(c);
+    EXPECT_EQ(rte_mbuf_refcnt_read(big), 1);
+    rte_pktmbuf_free(big);
 }
 
 /* Through a port: net_ring hands mbuf pointers from TX to RX (its TX and
@@ -426,8 +486,8 @@ TEST_F(DpdkCopyTest, ZeroCopiesCrossANetRingPortUncopied)
     std::vector<uint8_t> before = bytes(pkt);
     rte_mbuf *copies[4];
     for (rte_mbuf *&c : copies) {
-        c = vtap_dpdk_make_copy(pkt, pool_, VTAP_DPDK_ZERO_COPY, 64, 0, 0,
-                                nullptr);
+        vtap_mbuf_copy_request req = {VTAP_MBUF_ZERO_COPY, 64, 0, 0, false};
+        c = vtap_mbuf_make_copy(pkt, pool_, &req, nullptr);
         ASSERT_NE(c, nullptr);
     }
     EXPECT_EQ(rte_mbuf_refcnt_read(pkt), 5);

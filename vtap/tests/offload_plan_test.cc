@@ -101,7 +101,8 @@ protected:
               const char *dpdk_unavailable = "this build has no DPDK")
     {
         vtap_plan_env env = {ports_.data(), ports_.size(), ebpf_unavailable,
-                             dpdk_unavailable};
+                             dpdk_unavailable, copy_action_, tso_,
+                             no_send_};
         char *error = nullptr;
 
         vtap_plan_destroy(plan_);
@@ -113,6 +114,11 @@ protected:
     std::string backend(size_t i)
     {
         return vtap_backend_to_string(vtap_plan_backend(plan_, i));
+    }
+
+    std::string path(size_t i)
+    {
+        return vtap_copy_path_to_string(vtap_plan_path(plan_, i));
     }
 
     std::string reason(size_t i)
@@ -142,6 +148,11 @@ protected:
     std::vector<vtap_port_info> ports_;
     std::vector<std::vector<uint32_t>> src_, dst_, out_;
     uint32_t n_taps_ = 0;
+
+    /* The datapath: the userspace one, with its copy action, by default. */
+    bool copy_action_ = true;
+    bool tso_ = false;
+    bool no_send_ = false;
 };
 
 using V = std::vector<uint32_t>;
@@ -331,14 +342,79 @@ TEST_F(OffloadPlanTest, DpdkPortsGoToTheClonePath)
     ASSERT_NE(cls, nullptr);
     const vtap_tap_info *d = vtap_classifier_find_name(cls, "d");
     ASSERT_NE(d, nullptr);
-    EXPECT_TRUE(d->dpdk_clone);
+    EXPECT_EQ(d->copy_path, VTAP_PATH_DPDK);
     EXPECT_TRUE(d->enabled);
     EXPECT_EQ(V(d->src_ports, d->src_ports + d->n_src_ports), V{DP1});
     EXPECT_EQ(V(d->dst_ports, d->dst_ports + d->n_dst_ports), V{DP2});
     EXPECT_TRUE(vtap_classifier_find_name(cls, "all")->select_all);
-    EXPECT_TRUE(vtap_classifier_find_name(cls, "all")->dpdk_clone);
-    EXPECT_FALSE(vtap_classifier_find_name(cls, "n")->dpdk_clone);
+    EXPECT_EQ(vtap_classifier_find_name(cls, "all")->copy_path,
+              VTAP_PATH_DPDK);
+    /* A native tap to a DPDK port: OVS's own output, a clone. */
+    EXPECT_EQ(vtap_classifier_find_name(cls, "n")->copy_path,
+              VTAP_PATH_CLONE);
     vtap_classifier_destroy(cls);
+}
+
+/* One place decides how each tap's copies are made: eBPF outside the
+ * datapath; in the userspace datapath's copy action, the socket copy path to
+ * kernel devices, the DPDK clone path for the dpdk backend, a clone
+ * elsewhere and with userspace TSO; a sample() where there is no copy
+ * action (the kernel datapath).  The compiled taps carry the datapath's
+ * path, also for eBPF taps, whose tap(id=N) actions OVS makes. */
+TEST_F(OffloadPlanTest, EachTapsCopyPathIsPlanned)
+{
+    tap("send", {TUN}, {}, {MON});                 /* auto, stays native */
+    tap("tap-out", {P1}, {}, {MON2}, VTAP_OFFLOAD_NATIVE);
+    tap("tunnel", {P1}, {}, {TUN}, VTAP_OFFLOAD_NATIVE);
+    tap("bond", {P1}, {}, {BOND_A, BOND_B}, VTAP_OFFLOAD_NATIVE);
+    tap("ebpf", {P1}, {}, {MON});
+    tap("none", {P1}, {}, {MON}, VTAP_OFFLOAD_DPDK);
+    tap("dpdk-native", {DP1}, {}, {DPMON}, VTAP_OFFLOAD_NATIVE);
+    plan();
+    EXPECT_EQ(path(0), "send");
+    EXPECT_EQ(path(1), "clone");
+    EXPECT_EQ(path(2), "clone");
+    EXPECT_EQ(path(3), "send");
+    EXPECT_EQ(path(4), "ebpf");
+    EXPECT_EQ(path(5), "none");
+    EXPECT_EQ(path(6), "clone");
+
+    vtap_classifier *cls = vtap_plan_compile(plan_);
+    ASSERT_NE(cls, nullptr);
+    EXPECT_EQ(vtap_classifier_find_name(cls, "ebpf")->copy_path,
+              VTAP_PATH_SEND);
+    vtap_classifier_destroy(cls);
+
+    /* A tap that eBPF refuses falls back to the datapath's path. */
+    vtap_plan_refuse(plan_, 4, "map full");
+    EXPECT_EQ(backend(4), "native");
+    EXPECT_EQ(path(4), "send");
+
+    /* vtap/native-send off: clones. */
+    no_send_ = true;
+    plan();
+    EXPECT_EQ(path(0), "clone");
+    EXPECT_EQ(path(3), "clone");
+    no_send_ = false;
+
+    /* Userspace TSO: every datapath copy is a clone. */
+    tso_ = true;
+    plan();
+    for (size_t i : {0, 1, 2, 3, 6}) {
+        EXPECT_EQ(path(i), "clone") << i;
+    }
+    EXPECT_EQ(path(4), "ebpf");
+    tso_ = false;
+
+    /* The kernel datapath: sample(). */
+    copy_action_ = false;
+    plan();
+    for (size_t i : {0, 1, 2, 3, 6}) {
+        EXPECT_EQ(path(i), "sample") << i;
+    }
+    EXPECT_EQ(path(5), "none");
+    EXPECT_STREQ(vtap_copy_path_to_string(static_cast<vtap_copy_path>(77)),
+                 "unknown");
 }
 
 /* The clone path copies between DPDK ports only: anything else is refused

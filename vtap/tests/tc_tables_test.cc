@@ -21,7 +21,7 @@
 
 #include <string>
 
-#include "vtap/compiler/tc_tables.h"
+#include "vtap/backends/ebpf/tc_tables.h"
 #include "vtap/policy/match.h"
 
 namespace vtap {

@@ -108,10 +108,42 @@ head_and_clone(rte_mbuf *pkt, rte_mempool *pool, uint32_t n, uint16_t tci)
     return head;
 }
 
+/* A full copy of the first 'n' bytes of 'pkt' (n >= kMacBytes) in one
+ * mbuf, tagged with 'tci' if nonzero; nullptr if one mbuf of 'pool' cannot
+ * hold it. */
 rte_mbuf *
-full_copy(rte_mbuf *pkt, rte_mempool *pool, uint16_t tci)
+single_mbuf_copy(rte_mbuf *pkt, rte_mempool *pool, uint32_t n, uint16_t tci)
 {
-    rte_mbuf *copy = rte_pktmbuf_copy(pkt, pool, 0, UINT32_MAX);
+    rte_mbuf *copy = rte_pktmbuf_alloc(pool);
+    if (!copy) {
+        return nullptr;
+    }
+    if (n + (tci ? kTagBytes : 0) > rte_pktmbuf_tailroom(copy)) {
+        rte_pktmbuf_free(copy);
+        return nullptr;
+    }
+    uint32_t len = put_head(pkt, n, tci, rte_pktmbuf_mtod(copy, uint8_t *));
+    copy->data_len = len;
+    copy->pkt_len = len;
+    return copy;
+}
+
+/* A full copy of the first 'n' bytes of 'pkt', tagged with 'tci' if
+ * nonzero: one mbuf when it fits, else a chain unless 'single_segment'. */
+rte_mbuf *
+full_copy(rte_mbuf *pkt, rte_mempool *pool, uint32_t n, uint16_t tci,
+          bool single_segment)
+{
+    if (n >= kMacBytes) {
+        rte_mbuf *copy = single_mbuf_copy(pkt, pool, n, tci);
+        if (copy || single_segment) {
+            return copy;
+        }
+    } else if (tci) {
+        return nullptr;
+    }
+
+    rte_mbuf *copy = rte_pktmbuf_copy(pkt, pool, 0, n);
     if (copy && tci) {
         /* 'copy' is fresh, direct and ours alone: it may be written. */
         if (rte_vlan_insert(&copy)) {
@@ -171,6 +203,19 @@ make_copy(rte_mbuf *pkt, rte_mempool *pool, const CopyRequest &req,
                && (!single || pkt_len < sizeof(rte_ether_hdr))) {
         mode = CopyMode::kFullCopy;
     }
+    if (req.single_segment
+        && (mode == CopyMode::kHeaderCopy
+            || (mode == CopyMode::kZeroCopy && (req.vlan_tci || !single)))) {
+        mode = CopyMode::kFullCopy;
+    }
+
+    /* The bytes of 'pkt' that the copy keeps: a full copy copies no
+     * more. */
+    uint32_t tag_bytes = req.vlan_tci ? kTagBytes : 0;
+    uint32_t kept = pkt_len;
+    if (req.snaplen && req.snaplen < pkt_len + tag_bytes) {
+        kept = req.snaplen > tag_bytes ? req.snaplen - tag_bytes : 0;
+    }
 
     rte_mbuf *copy = nullptr;
     switch (mode) {
@@ -186,7 +231,7 @@ make_copy(rte_mbuf *pkt, rte_mempool *pool, const CopyRequest &req,
                               req.vlan_tci);
         break;
     case CopyMode::kFullCopy:
-        copy = full_copy(pkt, pool, req.vlan_tci);
+        copy = full_copy(pkt, pool, kept, req.vlan_tci, req.single_segment);
         break;
     }
     if (!copy) {

@@ -32,7 +32,16 @@
  *   - Header copy: the first bytes (the headers that later actions may
  *     write) are copied into a header mbuf, the rest is shared.
  *   - Full copy: a new mbuf with all the data, for when writers cannot be
- *     known (recirculation, conntrack) or the packet is a chain.
+ *     known (recirculation, conntrack) or the packet is a chain.  Only the
+ *     bytes the copy keeps (its snap length) are copied.
+ *
+ * Zero copies with a tag and header copies are chains, and so is a full
+ * copy longer than one mbuf of the pool: for a port that sends single
+ * segments only (an ethdev without RTE_ETH_TX_OFFLOAD_MULTI_SEGS, whose
+ * simple TX path would send the first segment and leak the rest), the
+ * caller asks for single-segment copies, which are full copies into one
+ * mbuf (or a clone of a single-segment packet), and fail if that cannot
+ * hold them.
  *
  * The original is never changed: not its data, not its length, not its
  * flags.  A copy that cannot be allocated is reported as NULL and the
@@ -61,13 +70,15 @@ struct CopyRequest {
     uint32_t header_bytes = 128;    /* kHeaderCopy: bytes copied. */
     uint32_t snaplen = 0;           /* 0: the whole packet. */
     uint16_t vlan_tci = 0;          /* 0: no tag on the copy. */
+    bool single_segment = false;    /* The copy must be one mbuf. */
 };
 
 /* Returns a copy of 'pkt' as 'req' asks, its mbufs taken from 'pool', or
  * nullptr if they could not be allocated.  '*mode_used' (if nonnull) says
  * how it was made: a packet that the mode cannot serve safely (a chained
  * packet for a header copy, a first segment shorter than an Ethernet
- * header for a tag) falls back to a full copy.  Never throws. */
+ * header for a tag, a chain where single segments are asked for) falls
+ * back to a full copy.  Never throws. */
 rte_mbuf *make_copy(rte_mbuf *pkt, rte_mempool *pool, const CopyRequest &req,
                     CopyMode *mode_used) noexcept;
 

@@ -44,7 +44,7 @@
 #include <vector>
 
 #include "vtap/backends/ebpf/vtap_tc.h"
-#include "vtap/compiler/tc_tables.h"
+#include "vtap/backends/ebpf/tc_tables.h"
 
 struct bpf_map;
 struct vtap_tc;

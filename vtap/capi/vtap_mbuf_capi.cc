@@ -15,9 +15,9 @@
  */
 
 
-/* The C ABI of the DPDK copy engine: vtap/capi/vtap_dpdk.h. */
+/* The C ABI of the DPDK copy engine: vtap/capi/vtap_mbuf.h. */
 
-#include "vtap/capi/vtap_dpdk.h"
+#include "vtap/capi/vtap_mbuf.h"
 
 #include "vtap/backends/dpdk/dpdk_copy.h"
 
@@ -26,37 +26,37 @@ namespace {
 using vtap::dpdk::CopyMode;
 
 /* The C and C++ enums list the modes in the same order. */
-static_assert(static_cast<int>(CopyMode::kZeroCopy) == VTAP_DPDK_ZERO_COPY
+static_assert(static_cast<int>(CopyMode::kZeroCopy) == VTAP_MBUF_ZERO_COPY
               && static_cast<int>(CopyMode::kHeaderCopy)
-                 == VTAP_DPDK_HEADER_COPY
-              && static_cast<int>(CopyMode::kFullCopy) == VTAP_DPDK_FULL_COPY,
+                 == VTAP_MBUF_HEADER_COPY
+              && static_cast<int>(CopyMode::kFullCopy) == VTAP_MBUF_FULL_COPY,
               "copy modes differ between the C ABI and the engine");
 
 }  // namespace
 
 extern "C" struct rte_mbuf *
-vtap_dpdk_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
-                    enum vtap_dpdk_copy_mode mode, uint32_t header_bytes,
-                    uint32_t snaplen, uint16_t vlan_tci,
-                    enum vtap_dpdk_copy_mode *mode_used)
+vtap_mbuf_make_copy(struct rte_mbuf *pkt, struct rte_mempool *pool,
+                    const struct vtap_mbuf_copy_request *creq,
+                    enum vtap_mbuf_copy_mode *mode_used)
 {
-    if (!pkt || !pool) {
+    if (!pkt || !pool || !creq) {
         return nullptr;
     }
 
     vtap::dpdk::CopyRequest req;
     /* A mode outside the enum is read as the safest one. */
-    req.mode = (mode == VTAP_DPDK_ZERO_COPY ? CopyMode::kZeroCopy
-                : mode == VTAP_DPDK_HEADER_COPY ? CopyMode::kHeaderCopy
+    req.mode = (creq->mode == VTAP_MBUF_ZERO_COPY ? CopyMode::kZeroCopy
+                : creq->mode == VTAP_MBUF_HEADER_COPY ? CopyMode::kHeaderCopy
                 : CopyMode::kFullCopy);
-    req.header_bytes = header_bytes;
-    req.snaplen = snaplen;
-    req.vlan_tci = vlan_tci;
+    req.header_bytes = creq->header_bytes;
+    req.snaplen = creq->snaplen;
+    req.vlan_tci = creq->vlan_tci;
+    req.single_segment = creq->single_segment;
 
     CopyMode used = req.mode;
     rte_mbuf *copy = vtap::dpdk::make_copy(pkt, pool, req, &used);
     if (copy && mode_used) {
-        *mode_used = static_cast<enum vtap_dpdk_copy_mode>(used);
+        *mode_used = static_cast<enum vtap_mbuf_copy_mode>(used);
     }
     return copy;
 }

@@ -14,8 +14,8 @@
  * limitations under the License.
  */
 
-#ifndef VTAP_COMPILER_TC_TABLES_H
-#define VTAP_COMPILER_TC_TABLES_H 1
+#ifndef VTAP_BACKENDS_EBPF_TC_TABLES_H
+#define VTAP_BACKENDS_EBPF_TC_TABLES_H 1
 
 /* Compiles offloaded taps into the contents of the eBPF TC program's maps
  * (see vtap/backends/ebpf/vtap_tc.h for what each map means).
@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "vtap/backends/ebpf/vtap_tc.h"
-#include "vtap/capi/vtap.h"
+#include "vtap/policy/types.h"
 #include "vtap/policy/flow_key.h"
 
 namespace vtap {
@@ -129,4 +129,4 @@ vtap_tc_tap tc_tap_entry(const TcTap &tap);
 
 }  // namespace vtap
 
-#endif /* vtap/compiler/tc_tables.h */
+#endif /* vtap/backends/ebpf/tc_tables.h */

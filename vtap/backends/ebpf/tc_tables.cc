@@ -14,7 +14,7 @@
  * limitations under the License.
  */
 
-#include "vtap/compiler/tc_tables.h"
+#include "vtap/backends/ebpf/tc_tables.h"
 
 #include <cstring>
 
