@@ -24,8 +24,14 @@ from .modes import ALL_MODES, DPDK_MODES, KERNEL_MODES, Modes
 from .plot import plot
 from .replay import run_replay
 from .report import check_results, machine_facts, markdown
+from .rr import RR_MODES, SockperfProbe, run_rr, summarize_rr
+from .tail import perf_available, run_tail
 from .topology import (Sandbox, Unavailable, dpdk_unavailable,
                        restore_hugepages)
+from .vhost import (VHOST_MODES, PktgenProbe, VhostSandbox, build_pktgen,
+                    pktgen_source, run_vhost, summarize_vhost, vhost_profile)
+
+PHASES = ('modes', 'scale', 'reconfig', 'rr', 'tail', 'replay')
 
 FULL_SIZES = [64, 128, 256, 512, 1024, 1280, 1518]
 QUICK_SIZES = [64, 1518]
@@ -96,6 +102,23 @@ def parse_args(argv):
                    '(at most 32; default 1,32; "" for none)')
     p.add_argument('--latency-reps', type=int, help='reconfiguration '
                    'latency runs per mode (default 5; quick 1)')
+    p.add_argument('--rr-rounds', type=int, help='latency phase (ping-'
+                   'pong): rounds, each running every mode and no copy a '
+                   'second time (default 8; quick 1)')
+    p.add_argument('--rr-seconds', type=float, help='latency phase: '
+                   'seconds of ping-pong per mode and round (default 3; '
+                   'quick 1)')
+    p.add_argument('--rr-gap', type=int, default=20, metavar='US',
+                   help='latency phase under load: the second flow is '
+                   'trafgen -t US (default %(default)s)')
+    p.add_argument('--vhost-pps', type=int, default=300000, help='vhost-'
+                   'user topology: the paced load, packets/s (default '
+                   '%(default)s; 0: maximum load only)')
+    p.add_argument('--phases', help='comma-separated phases to run '
+                   '(default: %s; quick: all but tail): the interleaved '
+                   'modes, peers at scale, reconfiguration latency, '
+                   'request/response latency, where its tail comes from '
+                   '(perf), the replay check' % ','.join(PHASES))
     dp = p.add_mutually_exclusive_group()
     dp.add_argument('--dpdk', action='store_true',
                     help='run the DPDK topology too, and fail if it cannot '
@@ -104,7 +127,12 @@ def parse_args(argv):
     dp.add_argument('--no-dpdk', action='store_true',
                     help='kernel ports only')
     p.add_argument('--dpdk-only', action='store_true',
-                   help='the DPDK topology only')
+                   help='the DPDK topologies only (af_packet and '
+                   'vhost-user ports)')
+    p.add_argument('--no-vhost', action='store_true',
+                   help='leave the vhost-user topology out')
+    p.add_argument('--vhost-only', action='store_true',
+                   help='the vhost-user topology only')
     p.add_argument('--render', metavar='JSON',
                    help='measure nothing: write the report and the plot '
                    'again from the ovs-vtap-bench.json of an earlier run '
@@ -137,6 +165,20 @@ def config(args):
         'latency_reps': args.latency_reps or (1 if quick else 5),
         'latency_gap_us': 100,
         'latency_timeout': 2.0 if quick else 5.0,
+        'rr_rounds': args.rr_rounds or (1 if quick else 8),
+        'rr_seconds': args.rr_seconds or (1.0 if quick else 3.0),
+        'rr_gap_us': args.rr_gap,
+        # The quick run checks that every mode copies while a ping-pong
+        # runs, idle only.
+        'rr_loads': ['idle'] if quick else ['idle', 'loaded'],
+        # (tc mirred is the eBPF tap's reference, not a check.)
+        'rr_skip': ['tc-mirred', 'native-clone'] if quick else [],
+        'rr_vhost_pps': 200000,
+        'tail_seconds': 2,
+        'vhost_sizes': [64] if quick else [64, 1518],
+        'vhost_pps': 0 if quick else args.vhost_pps,
+        'phases': [x for x in args.phases.split(',') if x],
+        'profile_seconds': 2,
     }
 
 
@@ -145,6 +187,8 @@ def run_topology(sb, modes, cfg, args, results, outdir):
     sb.start()
     if not results['facts']:
         results['facts'] = machine_facts(sb, sb.top)
+    if sb.kind == 'vhost':
+        return run_vhost_topology(sb, modes, cfg, results)
     m = Modes(sb)
     cfg['modes'] = m
     runnable = m.probe(modes)
@@ -159,11 +203,13 @@ def run_topology(sb, modes, cfg, args, results, outdir):
             log('%s ports: offload=%s has status %s: measured, no copies '
                 'expected' % (sb.kind, mode, st))
     taps = [b for b in ('native', 'ebpf', 'dpdk') if b in runnable]
-    if not args.replay:
+    phases = cfg['phases']
+    if 'modes' in phases:
         # DPDK ports at the maximum load only: at a fixed load every mode
         # delivers everything and the PMD thread's polling hides what the
         # copies cost, so those runs would only lengthen the run.
         run_modes(sb, runnable, cfg, results, fixed=not sb.dpdk)
+    if 'scale' in phases:
         if sb.dpdk:
             plan = [] if cfg['quick'] else \
                 [(b, [c for c in cfg['scale'] if c in (1, 10000)])
@@ -177,17 +223,51 @@ def run_topology(sb, modes, cfg, args, results, outdir):
         plan = [(p, c) for p, c in plan if c]
         if plan:
             run_scale(sb, plan, cfg, results)
-        if not sb.dpdk:
-            run_latency(sb, [x for x in ('native', 'ebpf', 'mirror',
-                                         'flow2out') if x in runnable],
-                        cfg, results)
-    if not args.no_replay:
+    if 'reconfig' in phases and not sb.dpdk:
+        run_latency(sb, [x for x in ('native', 'ebpf', 'mirror',
+                                     'flow2out') if x in runnable],
+                    cfg, results)
+    rr_modes = [x for x in RR_MODES[sb.kind] if x in runnable
+                and x not in cfg['rr_skip']]
+    if 'rr' in phases:
+        run_rr(sb, SockperfProbe(sb, cfg), rr_modes, cfg, results,
+               loads=cfg['rr_loads'], aa=not cfg['quick'])
+    if 'tail' in phases:
+        if perf_available():
+            run_tail(sb, SockperfProbe(sb, cfg), rr_modes, cfg, results)
+        else:
+            results['skipped']['%s tail' % sb.kind] = \
+                'perf is not installed (apt-get install linux-perf)'
+    if 'replay' in phases:
         # On DPDK ports, the dpdk tap is the one to check.
         backends = ['dpdk'] if sb.dpdk else \
             [b for b in ('native', 'ebpf') if b in runnable]
         run_replay(sb, m, [b for b in backends if b in runnable], results,
                    outdir, cases=['udp4-5001']
                    if sb.dpdk and cfg['quick'] else None)
+    sb.cleanup()
+
+
+def run_vhost_topology(sb, modes, cfg, results):
+    """The vhost-user topology's phases: the modes at the maximum load and
+    paced, where the PMD's cycles go with each (perf), the latency."""
+    m = Modes(sb)
+    cfg['modes'] = m
+    runnable = m.probe(modes)
+    for mode, why in m.skipped.items():
+        results['skipped']['vhost/%s' % mode] = why
+    results['tap_status']['vhost'] = m.status
+    results['expects_copies']['vhost'] = {x: m.expects_copies(x)
+                                          for x in runnable}
+    phases = cfg['phases']
+    if 'modes' in phases:
+        run_vhost(sb, runnable, cfg, results)
+        if 'tail' in phases and perf_available():
+            vhost_profile(sb, runnable, cfg, results)
+    if 'rr' in phases:
+        run_rr(sb, PktgenProbe(sb, cfg),
+               [x for x in RR_MODES['vhost'] if x in runnable], cfg,
+               results, loads=cfg['rr_loads'], aa=not cfg['quick'])
     sb.cleanup()
 
 
@@ -198,7 +278,8 @@ def write_outputs(results, outdir):
         results['elapsed_s'], os.path.join(outdir, 'ovs-vtap-bench.json'))
     with open(os.path.join(outdir, 'ovs-vtap-bench.json'), 'w') as f:
         json.dump(results, f, indent=1, default=str)
-    if results['summary'] or results['scale']:
+    if results['summary'] or results['scale'] or results.get('rr') \
+            or results.get('vhost'):
         png = plot(results, os.path.join(outdir, 'ovs-vtap-bench.png'))
         if png:
             report += '; plot: %s' % png
@@ -214,10 +295,13 @@ def render(path, outdir):
     with open(path) as f:
         results = json.load(f)
     summarize(results)
+    summarize_rr(results)
+    summarize_vhost(results)
     rss_growth(results['scale'])
     results['failures'] = [x for x in results['failures']
                            if x.startswith('error:')] + check_results(results)
     outdir = os.path.abspath(outdir or os.path.dirname(path))
+    os.makedirs(outdir, exist_ok=True)
     print(write_outputs(results, outdir))
     return 1 if results['failures'] else 0
 
@@ -235,7 +319,23 @@ def main(argv, script):
             print('%s: %s is missing (tools/install-deps)' % (PROG, tool),
                   file=sys.stderr)
             return 2
-    if not args.no_replay:
+    if args.phases is None:
+        args.phases = ','.join(x for x in PHASES
+                               if not (args.quick and x == 'tail'))
+    if args.replay:
+        args.phases = 'replay'
+    elif args.no_replay:
+        args.phases = ','.join(x for x in args.phases.split(',')
+                               if x != 'replay')
+    for x in args.phases.split(','):
+        if x and x not in PHASES:
+            print('%s: unknown phase %s' % (PROG, x), file=sys.stderr)
+            return 2
+    if 'rr' in args.phases.split(',') and not shutil.which('sockperf'):
+        print('%s: the latency phase needs sockperf (apt-get install '
+              'sockperf; or --phases without rr)' % PROG, file=sys.stderr)
+        return 2
+    if 'replay' in args.phases.split(','):
         missing = [t for t in ('tcpreplay', 'tcpdump') if not shutil.which(t)]
         import importlib.util
         if importlib.util.find_spec('scapy') is None:
@@ -292,6 +392,7 @@ def main(argv, script):
     started = time.time()
     results = {'config': {}, 'facts': {}, 'cells': [], 'summary': [],
                'skipped': {}, 'scale': [], 'latency': [], 'replay': [],
+               'rr': [], 'tail': [], 'vhost': [], 'vhost_profile': [],
                'tap_status': {}, 'expects_copies': {}, 'failures': []}
     cmdline = ' '.join([PROG] + argv)
     status = 0
@@ -301,38 +402,52 @@ def main(argv, script):
                              check=False)
         why_not = dpdk_unavailable(kernel_version)
         topologies = []
-        if not args.dpdk_only:
+        if not (args.dpdk_only or args.vhost_only):
             topologies.append('kernel')
-        if args.dpdk or args.dpdk_only:
+        dpdk_kinds = (['vhost'] if args.vhost_only else
+                      ['dpdk'] + ([] if args.no_vhost else ['vhost']))
+        if args.dpdk or args.dpdk_only or args.vhost_only:
             if why_not:
                 raise Failure('DPDK topology: %s' % why_not)
-            topologies.append('dpdk')
+            topologies += dpdk_kinds
         elif not args.no_dpdk:
             if why_not:
                 results['skipped']['dpdk topology'] = why_not
                 log('DPDK topology skipped: %s' % why_not)
             else:
-                topologies.append('dpdk')
+                topologies += dpdk_kinds
         results['config'] = {k: v for k, v in cfg.items()
                              if k not in ('modes', 'bpf')}
         results['config'].update(command=cmdline, modes=modes,
                                  topologies=topologies)
         for topo in topologies:
-            sb = kernel if topo == 'kernel' else Sandbox(top, script,
-                                                         dpdk=True)
-            sb.logs_to = outdir
-            sandboxes.append(sb)
-            mine = KERNEL_MODES if topo == 'kernel' else DPDK_MODES
+            mine = {'kernel': KERNEL_MODES, 'dpdk': DPDK_MODES,
+                    'vhost': VHOST_MODES}[topo]
             try:
+                if topo == 'kernel':
+                    sb = kernel
+                elif topo == 'dpdk':
+                    sb = Sandbox(top, script, dpdk=True)
+                else:
+                    sb = VhostSandbox(top, script, build_pktgen(
+                        pktgen_source(top, os.path.dirname(
+                            os.path.abspath(__file__))), outdir))
+                sb.logs_to = outdir
+                sandboxes.append(sb)
                 run_topology(sb, [m for m in modes if m in mine], cfg, args,
                              results, outdir)
+                # Others' jobs on the machine are noise: say how much.
+                results['facts'].setdefault('loadavg_at_end', {})[topo] = \
+                    open('/proc/loadavg').read().split()[:3]
             except Unavailable as e:
-                if args.dpdk or args.dpdk_only:
+                if args.dpdk or args.dpdk_only or args.vhost_only:
                     raise
                 sb.cleanup()
                 results['skipped']['%s topology' % topo] = str(e)
                 log('%s topology skipped: %s' % (topo, e))
         summarize(results)
+        summarize_rr(results)
+        summarize_vhost(results)
         results['failures'] = check_results(results)
     except KeyboardInterrupt as e:
         log('interrupted (%s): cleaning up' % e)
@@ -348,6 +463,8 @@ def main(argv, script):
         return status
     if results['cells'] and not results['summary']:
         summarize(results)
+    summarize_rr(results)
+    summarize_vhost(results)
     report = write_outputs(results, outdir)
     print(report)
     if results['failures']:

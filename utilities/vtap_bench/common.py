@@ -5,6 +5,7 @@ it creates (so that cleanup and the report agree on them), running a
 command, and small formatting helpers."""
 
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,9 @@ MAC = {'snd': '00:00:5e:00:53:b1', 'rcv': '00:00:5e:00:53:b2',
        'mon': '00:00:5e:00:53:b3'}
 IP4 = {'snd': '198.51.100.101', 'rcv': '198.51.100.102'}
 IP6 = {'snd': '2001:db8:0:1::101', 'rcv': '2001:db8:0:1::102'}
+# The latency phase's second flow: to the receiver's MAC and an address
+# nobody has, which its kernel (not a router) drops without an ICMP reply.
+LOAD_DADDR = '198.51.100.202'
 UDP_SPORT, UDP_DPORT = 1024, 9
 # trafgen sends on CPU 0, ovs-vswitchd (or its PMD thread) runs on CPU 1
 # (trafgen pins its worker N to CPU N: "-P 1" puts its only worker on
@@ -78,3 +82,23 @@ def fmt(v, spec='%.0f', none='-'):
 
 def fmt_ms(v):
     return '-' if v is None else '%.2f ms' % (v * 1e3)
+
+
+def table(out, head, rows):
+    """A Markdown table onto OUT."""
+    out.append('| %s |' % ' | '.join(head))
+    out.append('|' + '---|' * len(head))
+    for r in rows:
+        out.append('| %s |' % ' | '.join(r))
+    out.append('')
+
+
+def parse_fields(text, fields):
+    """{key: value} of what TEXT says: FIELDS is {key: (regexp whose first
+    group is the value, conversion)}; a key not found is left out."""
+    r = {}
+    for key, (rx, conv) in fields.items():
+        m = re.search(rx, text)
+        if m:
+            r[key] = conv(m.group(1))
+    return r

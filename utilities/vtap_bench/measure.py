@@ -145,39 +145,48 @@ def measure(sb, size, gap_us, warmup, duration, bpf=None):
     return r
 
 
-def run_modes(sb, modes, cfg, results, fixed=True):
-    """Every runnable mode at every size and load (maximum, and FIXED the
-    paced one), interleaved: for each repetition, for each size and load,
-    the modes one after the other in an order rotated by one per
-    repetition."""
-    runnable = [m for m in modes if m not in cfg['modes'].skipped]
-    loads = [('max', None)] + ([('fixed', cfg['gap_us'])] if fixed else [])
-    cells = cfg['reps'] * len(cfg['sizes']) * len(loads) * len(runnable)
-    n = 0
-    started = time.time()
-    for rep in range(cfg['reps']):
-        k = rep % len(runnable)
-        order = runnable[k:] + runnable[:k]
-        for size in cfg['sizes']:
-            for load, rate in loads:
+def interleaved(reps, sizes, loads, modes):
+    """The runs of an interleaved matrix, in order: for each repetition,
+    for each size and load, the modes one after the other in an order
+    rotated by one per repetition, so that no mode always follows the
+    same one.  Yields (rep, size, load, mode, progress): PROGRESS() says
+    how far the matrix is, for the log."""
+    total = reps * len(sizes) * len(loads) * len(modes)
+    n, started = 0, time.time()
+
+    def progress():
+        return '(%d/%d, %.0f s left)' % (
+            n, total, (time.time() - started) / n * (total - n))
+    for rep in range(reps):
+        k = rep % len(modes)
+        order = modes[k:] + modes[:k]
+        for size in sizes:
+            for load in loads:
                 for m in order:
                     n += 1
-                    cfg['modes'].setup(m)
-                    try:
-                        r = measure(sb, size, rate, cfg['warmup'],
-                                    cfg['duration'],
-                                    cfg['bpf'] if m == 'ebpf' else None)
-                        if not cfg['modes'].check_in_place(m):
-                            r['error'] = 'mode was no longer in place'
-                    finally:
-                        cfg['modes'].teardown(m)
-                    r.update(mode=m, load=load, rep=rep)
-                    results['cells'].append(r)
-                    eta = (time.time() - started) / n * (cells - n)
-                    log('%s rep %d %-5s %4d B %-9s sent %7.0f pps  rcv %7.0f'
-                        '  mon %7.0f  (%d/%d, %.0f s left)'
-                        % (sb.kind, rep + 1, load, size, m, r['sent_pps'],
-                           r['rcv_pps'], r['mon_pps'], n, cells, eta))
+                    yield rep, size, load, m, progress
+
+
+def run_modes(sb, modes, cfg, results, fixed=True):
+    """Every runnable mode at every size and load (maximum, and FIXED the
+    paced one), interleaved (see interleaved())."""
+    runnable = [m for m in modes if m not in cfg['modes'].skipped]
+    loads = [('max', None)] + ([('fixed', cfg['gap_us'])] if fixed else [])
+    for rep, size, (load, rate), m, progress in interleaved(
+            cfg['reps'], cfg['sizes'], loads, runnable):
+        cfg['modes'].setup(m)
+        try:
+            r = measure(sb, size, rate, cfg['warmup'], cfg['duration'],
+                        cfg['bpf'] if m == 'ebpf' else None)
+            if not cfg['modes'].check_in_place(m):
+                r['error'] = 'mode was no longer in place'
+        finally:
+            cfg['modes'].teardown(m)
+        r.update(mode=m, load=load, rep=rep)
+        results['cells'].append(r)
+        log('%s rep %d %-5s %4d B %-9s sent %7.0f pps  rcv %7.0f  mon %7.0f'
+            '  %s' % (sb.kind, rep + 1, load, size, m, r['sent_pps'],
+                      r['rcv_pps'], r['mon_pps'], progress()))
 
 
 KERNEL_COPIERS = ('tc-mirred', 'tc-u32', 'ebpf')

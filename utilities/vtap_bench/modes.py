@@ -50,6 +50,7 @@ class Modes:
         self.sb = sb
         self.skipped = {}       # mode -> reason
         self.status = {}        # mode -> Tap.status seen by the probe
+        self.both = False       # the mode in place copies both directions
 
     def tap_status(self, name):
         """Tap.status as a dict: {backend=native, reason="..."}."""
@@ -105,35 +106,44 @@ class Modes:
                                        % (st.get('backend', '?'), reason))
         return [m for m in modes if m not in self.skipped]
 
-    def setup(self, m, tap_name='vtb-t'):
+    def setup(self, m, tap_name='vtb-t', both=False):
+        """Puts mode M in place: it copies what the sender sends, and with
+        BOTH what it receives too (the latency phase watches both halves
+        of a round trip, as a tap on a VM's port would)."""
         sb = self.sb
+        self.both = both
+        dst = ['select_dst_port=' + sb.port['snd']] if both else []
         if m == 'none':
             pass
         elif m == 'mirror':
-            install_mirrors(sb, 1)
+            install_mirrors(sb, 1, both=both)
         elif m == 'flow2out':
-            sb.ofctl('add-flow', BR, 'priority=100,in_port=%s,actions='
-                     'output:%s,output:%s' % (sb.port['snd'], sb.port['rcv'],
-                                              sb.port['mon']))
+            for a, b in (('snd', 'rcv'), ('rcv', 'snd'))[:2 if both else 1]:
+                sb.ofctl('add-flow', BR, 'priority=100,in_port=%s,actions='
+                         'output:%s,output:%s' % (sb.port[a], sb.port[b],
+                                                  sb.port['mon']))
         elif m == 'tc-mirred':
             dev = sb.veth['snd']
             sb.tc_devs.add(dev)
             run(['tc', '-n', NS['sw'], 'qdisc', 'add', 'dev', dev, 'clsact'])
-            run(['tc', '-n', NS['sw'], 'filter', 'add', 'dev', dev,
-                 'ingress', 'u32', 'match', 'u32', '0', '0', 'action',
-                 'mirred', 'egress', 'mirror', 'dev', sb.veth['mon']])
+            for hook in ('ingress', 'egress')[:2 if both else 1]:
+                run(['tc', '-n', NS['sw'], 'filter', 'add', 'dev', dev,
+                     hook, 'u32', 'match', 'u32', '0', '0', 'action',
+                     'mirred', 'egress', 'mirror', 'dev', sb.veth['mon']])
         elif m == 'native-clone':
             # A native tap whose copies take OVS's own output (a copy in
             # userspace, then the socket's), not the socket copy path.
             sb.appctl('vtap/native-send', 'off')
             sb.vsctl('add-tap', BR, tap_name, sb.port['mon'],
-                     'select_src_port=' + sb.port['snd'], 'offload=native')
+                     'select_src_port=' + sb.port['snd'], *dst,
+                     'offload=native')
             st = self.wait_status(tap_name)
             if st.get('backend') != 'native':
                 raise Failure('tap %s: status %s' % (tap_name, st))
         elif m in TAP_MODES:
             sb.vsctl('add-tap', BR, tap_name, sb.port['mon'],
-                     'select_src_port=' + sb.port['snd'], 'offload=' + m)
+                     'select_src_port=' + sb.port['snd'], *dst,
+                     'offload=' + m)
             st = self.wait_status(tap_name)
             if st.get('backend') != m and self.expects_copies(m):
                 raise Failure('tap %s: status %s' % (tap_name, st))
@@ -155,8 +165,9 @@ class Modes:
         if m == 'mirror':
             sb.vsctl('clear', 'Bridge', BR, 'mirrors')
         elif m == 'flow2out':
-            sb.ofctl('--strict', 'del-flows', BR,
-                     'priority=100,in_port=%s' % sb.port['snd'])
+            for a in ('snd', 'rcv')[:2 if self.both else 1]:
+                sb.ofctl('--strict', 'del-flows', BR,
+                         'priority=100,in_port=%s' % sb.port[a])
         elif m == 'tc-mirred':
             remove_tc(sb)
         elif m in TAP_MODES or m == 'native-clone':
@@ -189,9 +200,10 @@ def remove_taps(sb):
     sb.vsctl('clear', 'Bridge', BR, 'taps', timeout=900)
 
 
-def install_mirrors(sb, count):
-    """COUNT Mirrors selecting the sender's port, to the monitor (no filter
-    exists in OVS 3.1), in one transaction; returns (commit, applied)."""
+def install_mirrors(sb, count, both=False):
+    """COUNT Mirrors selecting the sender's port (what it sends, and with
+    BOTH what it receives), to the monitor (no filter exists in OVS 3.1),
+    in one transaction; returns (commit, applied)."""
     if count > MAX_MIRRORS:
         raise Failure('OVS allows at most %d mirrors per bridge'
                       % MAX_MIRRORS)
@@ -199,8 +211,9 @@ def install_mirrors(sb, count):
             '--', '--id=@m', 'get', 'Port', sb.port['mon']]
     for i in range(1, count + 1):
         cmds += ['--', '--id=@mir%d' % i, 'create', 'Mirror',
-                 'name=vtb-mirror%d' % i, 'select_src_port=@s',
-                 'output_port=@m', '--', 'add', 'Bridge', BR, 'mirrors',
+                 'name=vtb-mirror%d' % i, 'select_src_port=@s']
+        cmds += ['select_dst_port=@s'] if both else []
+        cmds += ['output_port=@m', '--', 'add', 'Bridge', BR, 'mirrors',
                  '@mir%d' % i]
     t0 = time.time()
     sb.vsctl(*cmds, wait=False)

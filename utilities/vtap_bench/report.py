@@ -11,8 +11,9 @@ import shutil
 import time
 
 from .common import (TRAFGEN_CPU, VSWITCHD_CPU, fmt, fmt_ms, median, ratio,
-                     run)
+                     run, table)
 from .modes import TAP_MODES
+from . import report_latency, report_vhost
 
 
 def machine_facts(sb, top):
@@ -191,6 +192,12 @@ def targets(results):
                          'forwarding without a copy',)
     rows.append(row)
 
+    # vhost-user ports.
+    rows += report_vhost.targets(results)
+
+    # Latency.
+    rows += report_latency.targets(results)
+
     # Native.
     for topo in ('kernel', 'dpdk'):
         for role, what in (('rcv', 'forwarding'), ('mon', 'copies')):
@@ -246,15 +253,6 @@ def targets(results):
 
 # -- Markdown ----------------------------------------------------------------
 
-def table(out, head, rows):
-    """A Markdown table onto OUT."""
-    out.append('| %s |' % ' | '.join(head))
-    out.append('|' + '---|' * len(head))
-    for r in rows:
-        out.append('| %s |' % ' | '.join(r))
-    out.append('')
-
-
 def figures(d, spec):
     """The cells of D's figures: SPEC is [(key, scale, format)]."""
     return [fmt(None if d.get(k) is None else d[k] * scale, f)
@@ -266,11 +264,15 @@ def markdown(results):
     c = results['config']
     out.append('# OVS-vTAP benchmark\n')
     out.append('Machine: %s cores (%s), kernel %s; %s; git %s; %s.  '
-               'Load average at start: %s.\n'
+               'Load average at start: %s%s.\n'
                % (f['cores'], f.get('cpu', '?'), f['kernel'],
                   f['ovs_vswitchd_version'].replace('\n', ', '),
                   f['git_describe'], f['date'],
-                  ' '.join(f['loadavg_at_start'])))
+                  ' '.join(f['loadavg_at_start']),
+                  '; at each topology\'s end: %s' % '; '.join(
+                      '%s %s' % (t, ' '.join(v)) for t, v in
+                      f['loadavg_at_end'].items())
+                  if f.get('loadavg_at_end') else ''))
     out.append('Command: `%s`; %s; topologies: %s; %d repetition(s), %.1f s '
                'measured after %.1f s warm-up per run; max load: trafgen as '
                'fast as it can; fixed load: trafgen -t %dus (one packet '
@@ -282,6 +284,13 @@ def markdown(results):
                   ', '.join(c.get('topologies', [])), c['reps'],
                   c['duration'], c['warmup'], c['gap_us'], c['gap_us'],
                   TRAFGEN_CPU, ','.join(map(str, VSWITCHD_CPU))))
+    if c.get('rr_rounds') and results.get('rr'):
+        out.append('Latency: %d round(s) of %g s per mode (%s); '
+                   'vhost-user ports: %g s per run, paced at %s '
+                   'packets/s.\n'
+                   % (c['rr_rounds'], c['rr_seconds'],
+                      ', '.join(c.get('rr_loads', [])), c['duration'],
+                      c.get('vhost_pps') or '-'))
     rows = targets(results)
     if rows:
         out.append('## Targets\n')
@@ -340,6 +349,7 @@ def markdown(results):
                              ('mon_vs_mirror', 1, '%.2f')])
                for s in results['summary']])
         out.append('')
+    report_vhost.section(results, out)
     if results['skipped']:
         out.append('Skipped:\n')
         for m, why in results['skipped'].items():
@@ -410,6 +420,7 @@ def markdown(results):
                                             c['latency_timeout'])
                 if len(got) < len(es) else '-'))
         out.append('')
+    report_latency.section(results, out)
     if results['replay']:
         out.append('## Replay check\n')
         out.append('Crafted UDP/TCP/ICMP/ARP over IPv4/IPv6 (scapy), '
@@ -482,6 +493,8 @@ def check_results(results):
             fails.append('latency %s: no copy at the monitor within %.0f s '
                          'of adding the tap to a cached flow'
                          % (e['mode'], e['timeout_s']))
+    fails += report_latency.checks(results)
+    fails += report_vhost.checks(results)
     for e in results['replay']:
         if not e['ok'] and e['expected_to_copy']:
             fails.append('replay %s %s %s: %s'

@@ -302,13 +302,22 @@ class Sandbox:
         ports = []
         for r in ROLES:
             ports += ['--', 'add-port', BR, self.port[r]]
-            if self.dpdk:
-                ports += ['--', 'set', 'Interface', self.port[r], 'type=dpdk',
-                          'options:dpdk-devargs=net_af_packet%d,iface=%s'
-                          % (ROLES.index(r), self.veth[r])]
+            ports += self._port_options(r)
         self.vsctl('add-br', BR, '--', 'set', 'bridge', BR,
                    'datapath_type=netdev', 'fail_mode=standalone',
                    'other_config:mac-aging-time=3600', *ports, timeout=120)
+        self._ports_up()
+
+    def _port_options(self, role):
+        """What ovs-vsctl sets on ROLE's Interface (its type and options)."""
+        if not self.dpdk:
+            return []
+        return ['--', 'set', 'Interface', self.port[role], 'type=dpdk',
+                'options:dpdk-devargs=net_af_packet%d,iface=%s'
+                % (ROLES.index(role), self.veth[role])]
+
+    def _ports_up(self):
+        """Returns once every port of the bridge can carry traffic."""
         if self.dpdk:
             for r in ROLES:
                 self._wait(lambda: self.vsctl(

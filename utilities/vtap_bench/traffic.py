@@ -24,29 +24,32 @@ def learn(sb):
             timeout=20)
 
 
-def trafgen_cfg(sb, size, pinned):
+def trafgen_cfg(sb, size, pinned, daddr=None):
     """UDP from the sender to the receiver, SIZE bytes on the wire with the
-    FCS (SIZE - 4 in the veth), an incrementing IPv4 id."""
+    FCS (SIZE - 4 in the veth), an incrementing IPv4 id; to the receiver's
+    MAC and DADDR (default its address)."""
     payload = size - 4 - 14 - 20 - 8
-    path = os.path.join(sb.rundir, 'tg-%d-%s.cfg' % (size, pinned))
+    daddr = daddr or IP4['rcv']
+    path = os.path.join(sb.rundir, 'tg-%d-%s-%s.cfg' % (size, pinned, daddr))
     with open(path, 'w') as f:
         f.write('%s{\n  eth(da=%s, sa=%s),\n'
                 '  ipv4(saddr=%s, daddr=%s, ttl=64, id=dinc()),\n'
                 '  udp(sport=%d, dport=%d),\n  fill(0x00, %d)\n}\n'
                 % ('cpu(%d): ' % TRAFGEN_CPU if pinned else '',
-                   MAC['rcv'], MAC['snd'], IP4['snd'], IP4['rcv'],
+                   MAC['rcv'], MAC['snd'], IP4['snd'], daddr,
                    UDP_SPORT, UDP_DPORT, payload))
     return path
 
 
-def start_traffic(sb, size, gap_us=None):
+def start_traffic(sb, size, gap_us=None, daddr=None):
     """trafgen in the sender namespace, in a session of its own (it
     ignores SIGINT when started from a script).  Without GAP_US, as fast as
     it can (its ring, pinned to one CPU); with it, one packet every GAP_US
     microseconds plus the cost of a send (trafgen's --rate is not used: it
-    sends each second's packets in one burst)."""
+    sends each second's packets in one burst).  DADDR: see trafgen_cfg."""
     cmd = netns_cmd('snd') + ['trafgen', '-o', 'eth0', '-i',
-                              trafgen_cfg(sb, size, gap_us is None),
+                              trafgen_cfg(sb, size, gap_us is None,
+                                          daddr),
                               '-P', '1', '-C', '--no-sock-mem']
     if gap_us:
         cmd += ['-t', '%dus' % gap_us]
