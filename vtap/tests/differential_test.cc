@@ -536,24 +536,11 @@ ids_string(const std::set<uint32_t> &ids)
     return s + "}";
 }
 
-class Differential : public ::testing::Test {
+class Differential : public EbpfTest {
 protected:
-    void SetUp() override
-    {
-        std::string why;
-        tester_ = EbpfTester::get(&why);
-        if (!tester_) {
-            GTEST_SKIP() << why;
-        }
-        tester_->set_taps({});
-    }
-
     void TearDown() override
     {
-        if (tester_) {
-            tester_->set_taps({});
-            tester_->captured("mon0p");
-        }
+        EbpfTest::TearDown();
         vtap_classifier_destroy(cls_);
     }
 
@@ -700,7 +687,6 @@ protected:
         return false;
     }
 
-    EbpfTester *tester_ = nullptr;
     struct vtap_classifier *cls_ = nullptr;
     std::vector<std::string> matches_;
     std::vector<uint64_t> before_;

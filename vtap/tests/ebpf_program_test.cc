@@ -53,27 +53,8 @@ namespace {
 
 size_t map_entries(int fd, size_t key_size);
 
-class EbpfProgram : public ::testing::Test {
+class EbpfProgram : public EbpfTest {
 protected:
-    void SetUp() override
-    {
-        std::string why;
-        tester_ = EbpfTester::get(&why);
-        if (!tester_) {
-            GTEST_SKIP() << why;
-        }
-        tester_->set_taps({});
-        tester_->captured("mon0p");
-        tester_->captured("mon1p");
-    }
-
-    void TearDown() override
-    {
-        if (tester_) {
-            tester_->set_taps({});
-        }
-    }
-
     /* A tap on ingress of 'src' (or egress of 'dst') to 'out'. */
     static TcTap tap(uint64_t owner, const std::string &match,
                      const std::string &src, const std::string &dst = "",
@@ -141,8 +122,6 @@ protected:
         spec.payload = 100;
         return make_packet(spec);
     }
-
-    EbpfTester *tester_ = nullptr;
 };
 
 TEST_F(EbpfProgram, NoTapNoCopy)

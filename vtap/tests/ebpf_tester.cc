@@ -65,6 +65,30 @@ ip_checksum(const uint8_t *data, size_t n)
 
 }  // namespace
 
+void
+EbpfTest::SetUp()
+{
+    std::string why;
+
+    tester_ = EbpfTester::get(&why);
+    if (!tester_) {
+        GTEST_SKIP() << why;
+    }
+    tester_->set_taps({});
+    tester_->captured("mon0p");
+    tester_->captured("mon1p");
+}
+
+void
+EbpfTest::TearDown()
+{
+    if (tester_) {
+        tester_->set_taps({});
+        tester_->captured("mon0p");
+        tester_->captured("mon1p");
+    }
+}
+
 Bytes
 make_packet(const PacketSpec &spec)
 {

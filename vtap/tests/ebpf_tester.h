@@ -36,6 +36,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "vtap/backends/ebpf/ebpf_backend.h"
 
 namespace vtap {
@@ -96,6 +98,17 @@ private:
 
     std::unique_ptr<EbpfBackend> backend_;
     std::vector<std::pair<std::string, int>> sockets_;
+};
+
+/* The fixture of the tests that run the TC program: each test starts and
+ * ends with no taps and nothing left to capture on the monitors, and is
+ * skipped where this process cannot run BPF programs. */
+class EbpfTest : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    EbpfTester *tester_ = nullptr;
 };
 
 /* Packet crafting.  Addresses are from documentation ranges. */

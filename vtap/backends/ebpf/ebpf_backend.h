@@ -34,7 +34,10 @@
  * /sys/fs/bpf/ovs-vtap/v<ABI>/<instance>, see default_pin_dir()), so that an
  * operator can inspect them with bpftool and a restarted ovs-vswitchd finds
  * what an earlier run left (remove_stale()).  Everything is unpinned and
- * detached when the backend is destroyed. */
+ * detached when the backend is destroyed.
+ *
+ * Two rooms: ebpf_backend.cc has the program's lifecycle (load, pins, TC
+ * hooks), ebpf_maps.cc the maps' contents (slots, rules, counters). */
 
 #include <cstdint>
 #include <map>
@@ -125,14 +128,17 @@ private:
 
     EbpfBackend() = default;
 
+    /* ebpf_backend.cc: the program's lifecycle. */
     std::string load(const std::string &pin_dir, AttachMode mode);
     std::string attach(const TcHook &hook);
     void detach(const TcHook &hook);
     void remove_created_qdisc(uint32_t ifindex);
+    void unpin_all();
+
+    /* ebpf_maps.cc: the maps' contents. */
     bool write_maps(const TcTables &want, std::string *error,
                     std::set<uint32_t> *culprits);
     std::string reset_slot(uint32_t slot, const vtap_tc_tap &entry);
-    void unpin_all();
     int map_update(struct bpf_map *map, const void *key, size_t key_size,
                    const void *value, size_t value_size, uint64_t flags);
     int map_delete(struct bpf_map *map, const void *key, size_t key_size);
@@ -157,6 +163,10 @@ private:
     std::unique_ptr<TcTables> applied_;         /* What the maps hold. */
     std::map<TcHook, Attachment> attachments_;
 };
+
+/* strerror() of 'error', an errno value or a libbpf return value (its
+ * negative). */
+std::string errno_string(int error);
 
 }  // namespace vtap
 
